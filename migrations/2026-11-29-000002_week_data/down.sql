@@ -1,0 +1,9 @@
+DROP TABLE media_reports;
+DROP TABLE tally_history;
+DROP TABLE tallies;
+DROP TABLE trainings;
+DROP TABLE event_tombstones;
+DROP TABLE events;
+DROP TABLE committee_members;
+DROP TABLE committee_bodies;
+DROP TABLE campaign_partners;

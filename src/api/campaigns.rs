@@ -1,0 +1,451 @@
+//! `/campaigns`: one edition of the activity week.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
+use crate::error::{AppError, AppResult};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
+use crate::journal::{self, Entry};
+use crate::schema::campaigns;
+use crate::validate::{Checks, search_term};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(show)
+        .service(update)
+        .service(remove);
+}
+
+crate::text_enum! {
+    pub enum CampaignStatus {
+        Planning = "planning",
+        Active = "active",
+        Closed = "closed",
+    }
+}
+
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+
+/// A campaign as sent by clients (create, and the target of a merge patch).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignInput {
+    /// URL name: lowercase letters, digits and single dashes.
+    #[schema(
+        example = "gaozhou-2014",
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        min_length = 3,
+        max_length = 64
+    )]
+    pub slug: String,
+    #[schema(
+        example = "高州市2014年全民终身学习活动周",
+        min_length = 1,
+        max_length = 200
+    )]
+    pub name: String,
+    #[schema(example = "全民终身学习　创造出彩人生", max_length = 200)]
+    pub theme: Option<String>,
+    #[schema(example = "广东省茂名市高州市", max_length = 200)]
+    pub region: Option<String>,
+    /// Defaults to the year of `starts_on`.
+    #[schema(example = 2014, minimum = 1990, maximum = 2100)]
+    pub year: Option<i32>,
+    #[schema(example = "2014-10-19")]
+    pub starts_on: NaiveDate,
+    /// Not before `starts_on`.
+    #[schema(example = "2014-10-25")]
+    pub ends_on: NaiveDate,
+    /// IANA time zone name.
+    #[serde(default = "default_timezone")]
+    #[schema(example = "Asia/Shanghai", default = "Asia/Shanghai")]
+    pub timezone: String,
+    /// The notice that called the week.
+    #[schema(example = "教职成厅函[2014]23号", max_length = 200)]
+    pub notice_ref: Option<String>,
+    /// The towns and streets the week should reach (distinct names).
+    #[serde(default)]
+    #[schema(example = json!(["潘州街道", "石仔岭街道", "长坡镇"]))]
+    pub areas: Vec<String>,
+    #[serde(default = "default_status")]
+    pub status: CampaignStatus,
+}
+
+fn default_timezone() -> String {
+    DEFAULT_TIMEZONE.into()
+}
+
+fn default_status() -> CampaignStatus {
+    CampaignStatus::Planning
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = campaigns, treat_none_as_null = true)]
+struct CampaignValues {
+    slug: String,
+    name: String,
+    theme: Option<String>,
+    region: Option<String>,
+    year: i32,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    timezone: String,
+    notice_ref: Option<String>,
+    areas: Vec<String>,
+    status: CampaignStatus,
+}
+
+impl CampaignInput {
+    fn validate(self) -> AppResult<CampaignValues> {
+        let mut c = Checks::new();
+        c.check(
+            is_slug(&self.slug),
+            "slug",
+            "3 to 64 lowercase letters, digits and single dashes, e.g. gaozhou-2014",
+        );
+        c.text("name", &self.name, 200);
+        c.opt_text("theme", self.theme.as_deref(), 200);
+        c.opt_text("region", self.region.as_deref(), 200);
+        c.opt_text("notice_ref", self.notice_ref.as_deref(), 200);
+        let year = self.year.unwrap_or_else(|| self.starts_on.year());
+        c.check(
+            (1990..=2100).contains(&year),
+            "year",
+            "must be between 1990 and 2100",
+        );
+        c.check(
+            (1990..=2100).contains(&self.starts_on.year()),
+            "starts_on",
+            "must be between 1990 and 2100",
+        );
+        c.check(
+            self.ends_on >= self.starts_on,
+            "ends_on",
+            "must not be before starts_on",
+        );
+        c.check(
+            self.timezone.parse::<chrono_tz::Tz>().is_ok(),
+            "timezone",
+            "must be an IANA time zone name such as Asia/Shanghai",
+        );
+        c.labels("areas", &self.areas, 1000, 100);
+        c.finish()?;
+        Ok(CampaignValues {
+            slug: self.slug,
+            name: self.name,
+            theme: self.theme,
+            region: self.region,
+            year,
+            starts_on: self.starts_on,
+            ends_on: self.ends_on,
+            timezone: self.timezone,
+            notice_ref: self.notice_ref,
+            areas: self.areas,
+            status: self.status,
+        })
+    }
+}
+
+fn is_slug(s: &str) -> bool {
+    (3..=64).contains(&s.len())
+        && s.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = campaigns)]
+pub struct Campaign {
+    pub id: Uuid,
+    #[schema(example = "gaozhou-2014")]
+    pub slug: String,
+    #[schema(example = "高州市2014年全民终身学习活动周")]
+    pub name: String,
+    #[schema(example = "全民终身学习　创造出彩人生")]
+    pub theme: Option<String>,
+    pub region: Option<String>,
+    pub year: i32,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub timezone: String,
+    #[schema(example = "教职成厅函[2014]23号")]
+    pub notice_ref: Option<String>,
+    pub areas: Vec<String>,
+    pub status: CampaignStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Campaign> for CampaignInput {
+    fn from(c: &Campaign) -> Self {
+        CampaignInput {
+            slug: c.slug.clone(),
+            name: c.name.clone(),
+            theme: c.theme.clone(),
+            region: c.region.clone(),
+            year: Some(c.year),
+            starts_on: c.starts_on,
+            ends_on: c.ends_on,
+            timezone: c.timezone.clone(),
+            notice_ref: c.notice_ref.clone(),
+            areas: c.areas.clone(),
+            status: c.status,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CampaignFilter {
+    pub status: Option<CampaignStatus>,
+    pub year: Option<i32>,
+    /// Substring of the name or slug (Chinese included).
+    pub q: Option<String>,
+    /// Only campaigns changed at or after this time (RFC 3339).
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// Finds a campaign by id or by slug.
+pub async fn find(conn: &mut AsyncPgConnection, id_or_slug: &str) -> AppResult<Campaign> {
+    let query = campaigns::table.select(Campaign::as_select()).into_boxed();
+    let query = match Uuid::parse_str(id_or_slug) {
+        Ok(id) => query.filter(campaigns::id.eq(id)),
+        Err(_) => query.filter(campaigns::slug.eq(id_or_slug.to_string())),
+    };
+    Ok(query.first(conn).await?)
+}
+
+/// The same, locking the row for the rest of the transaction.
+async fn find_for_update(conn: &mut AsyncPgConnection, id_or_slug: &str) -> AppResult<Campaign> {
+    let id = match Uuid::parse_str(id_or_slug) {
+        Ok(id) => id,
+        Err(_) => find(conn, id_or_slug).await?.id,
+    };
+    Ok(campaigns::table
+        .find(id)
+        .select(Campaign::as_select())
+        .for_update()
+        .first(conn)
+        .await?)
+}
+
+fn location(c: &Campaign) -> String {
+    format!("/api/v1/campaigns/{}", c.id)
+}
+
+/// List campaigns.
+///
+/// Roles: anyone, including anonymous callers.
+#[utoipa::path(
+    tag = "campaigns",
+    params(PageParams, CampaignFilter),
+    security((), ("bearer" = [])),
+    responses((status = 200, body = Page<Campaign>, description = "A page of campaigns, oldest first"))
+)]
+#[get("/campaigns")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: MaybePrincipal,
+    page: web::Query<PageParams>,
+    filter: web::Query<CampaignFilter>,
+) -> AppResult<HttpResponse> {
+    let page = page.validate()?;
+    let q = search_term(filter.q.as_deref())?;
+    let mut query = campaigns::table
+        .select(Campaign::as_select())
+        .order(campaigns::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(campaigns::id.gt(after.id()?));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(campaigns::status.eq(status));
+    }
+    if let Some(year) = filter.year {
+        query = query.filter(campaigns::year.eq(year));
+    }
+    if let Some(q) = q {
+        query = query.filter(
+            campaigns::name
+                .ilike(q.clone())
+                .or(campaigns::slug.ilike(q)),
+        );
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(campaigns::updated_at.ge(since));
+    }
+    let rows = query.load(&mut state.conn().await?).await?;
+    Page::from_rows(rows, &page, |c: &Campaign| Cursor::by_id(c.id)).respond(&req)
+}
+
+/// Create a campaign.
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "campaigns",
+    request_body = CampaignInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Campaign, description = "Created",
+         headers(("Location" = String, description = "URL of the new campaign"), ("ETag" = String)))
+    )
+)]
+#[post("/campaigns")]
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody<CampaignInput>,
+) -> AppResult<HttpResponse> {
+    let auth = authorize(&principal, Subject::Campaign, &[])?;
+    let mut conn = state.conn().await?;
+    let campaign = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            insert(conn, &auth, Uuid::now_v7(), body.0).await
+        })
+        .await?;
+    created(&req, location(&campaign), &campaign)
+}
+
+/// Validates and inserts a campaign, journaled (POST and the seed loader).
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    auth: &Authorized,
+    id: Uuid,
+    input: CampaignInput,
+) -> AppResult<Campaign> {
+    let values = input.validate()?;
+    let campaign: Campaign = diesel::insert_into(campaigns::table)
+        .values((campaigns::id.eq(id), &values))
+        .returning(Campaign::as_returning())
+        .get_result(conn)
+        .await?;
+    let entry = Entry::created("campaign", campaign.id, &campaign)?.campaign(campaign.id);
+    journal::record(conn, auth, &[entry]).await?;
+    Ok(campaign)
+}
+
+/// Get a campaign by id or slug.
+///
+/// Roles: anyone, including anonymous callers.
+#[utoipa::path(
+    tag = "campaigns",
+    params(("id" = String, Path, description = "Campaign id (UUID) or slug")),
+    security((), ("bearer" = [])),
+    responses((status = 200, body = Campaign, headers(("ETag" = String))))
+)]
+#[get("/campaigns/{id}")]
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: MaybePrincipal,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let campaign = find(&mut conn, &id).await?;
+    json_ok(&req, &campaign)
+}
+
+/// Change a campaign (JSON merge patch).
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "campaigns",
+    params(("id" = String, Path, description = "Campaign id (UUID) or slug")),
+    request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a CampaignInput",
+        content_type = "application/merge-patch+json", example = json!({"status": "active"})),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Campaign, headers(("ETag" = String)))
+    )
+)]
+#[patch("/campaigns/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    patch: JsonBody<serde_json::Value>,
+) -> AppResult<HttpResponse> {
+    let auth = authorize(&principal, Subject::Campaign, &[])?;
+    let mut conn = state.conn().await?;
+    let campaign = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let before = find_for_update(conn, &id).await?;
+            if_match.check(&before)?;
+            let values =
+                merge_patch::merged(&CampaignInput::from(&before), &patch.0)?.validate()?;
+            let after: Campaign = diesel::update(campaigns::table.find(before.id))
+                .set((&values, campaigns::updated_at.eq(diesel::dsl::now)))
+                .returning(Campaign::as_returning())
+                .get_result(conn)
+                .await?;
+            let entry = Entry::updated("campaign", after.id, &before, &after)?.campaign(after.id);
+            journal::record(conn, &auth, &[entry]).await?;
+            Ok(after)
+        })
+        .await?;
+    json_ok(&req, &campaign)
+}
+
+/// Delete a campaign. Refused (409) while events, trainings, tallies or media reports refer to it.
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "campaigns",
+    params(("id" = String, Path, description = "Campaign id (UUID) or slug")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted")
+    )
+)]
+#[delete("/campaigns/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    if_match: IfMatch,
+) -> AppResult<HttpResponse> {
+    let auth = authorize(&principal, Subject::Campaign, &[])?;
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let before = find_for_update(conn, &id).await?;
+        if_match.check(&before)?;
+        diesel::delete(campaigns::table.find(before.id))
+            .execute(conn)
+            .await?;
+        let entry = Entry::deleted("campaign", before.id, &before)?.campaign(before.id);
+        journal::record(conn, &auth, &[entry]).await?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slugs() {
+        for ok in ["gaozhou-2014", "abc", "a1-b2-c3"] {
+            assert!(super::is_slug(ok), "{ok}");
+        }
+        for bad in ["ab", "Gaozhou", "a--b", "-ab", "ab-", "高州-2014", "a_b"] {
+            assert!(!super::is_slug(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The resources, one module each: handlers, request/response types and queries together.
+
+pub mod campaigns;
+pub mod health;
+pub mod tokens;
+pub mod units;
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Every route of the API. The served app and the OpenAPI document are both built from this.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.configure(health::routes).service(
+        scope("/api/v1")
+            .configure(campaigns::routes)
+            .configure(units::routes)
+            .configure(tokens::routes),
+    );
+}

@@ -1,0 +1,356 @@
+//! `/tokens`: long-lived named tokens for scripts and the TV station. The JWT text is shown
+//! once, at creation; only its id (the `jti`) is stored, so revocation is a row update.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{Authorized, Claims, ISSUER, JwtKeys, Principal, Role, Subject, authorize};
+use crate::error::{AppError, AppResult};
+use crate::http::{Cursor, JsonBody, Page, PageParams, created};
+use crate::journal::{self, Entry};
+use crate::schema::api_tokens;
+use crate::validate::Checks;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(show)
+        .service(revoke);
+}
+
+crate::text_enum! {
+    pub enum TokenKind {
+        /// Minted by an admin for a script or a partner system.
+        Api = "api",
+        /// Issued by `POST /auth/token` for a logged-in account.
+        Session = "session",
+    }
+}
+
+/// A token's record; never the token itself.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = api_tokens)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    #[schema(example = "tv-station-feed")]
+    pub name: String,
+    pub kind: TokenKind,
+    pub role: Role,
+    pub unit_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub created_by: String,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Updated at most once a minute.
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a new token is for.
+pub struct TokenSpec {
+    pub name: String,
+    pub kind: TokenKind,
+    pub role: Role,
+    pub unit_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub created_by: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = api_tokens)]
+struct NewToken<'a> {
+    id: Uuid,
+    name: &'a str,
+    kind: TokenKind,
+    role: Role,
+    unit_id: Option<Uuid>,
+    account_id: Option<Uuid>,
+    created_by: &'a str,
+    expires_at: DateTime<Utc>,
+}
+
+/// Records a token and signs its JWT. Role/unit rules are checked by the caller.
+pub async fn mint(
+    conn: &mut AsyncPgConnection,
+    keys: &JwtKeys,
+    spec: &TokenSpec,
+) -> AppResult<(TokenInfo, String)> {
+    let id = Uuid::now_v7();
+    let info: TokenInfo = diesel::insert_into(api_tokens::table)
+        .values(NewToken {
+            id,
+            name: &spec.name,
+            kind: spec.kind,
+            role: spec.role,
+            unit_id: spec.unit_id,
+            account_id: spec.account_id,
+            created_by: &spec.created_by,
+            expires_at: spec.expires_at,
+        })
+        .returning(TokenInfo::as_returning())
+        .get_result(conn)
+        .await?;
+    let claims = Claims {
+        sub: match spec.account_id {
+            Some(account) => format!("account:{account}"),
+            None => format!("token:{}", spec.name),
+        },
+        role: spec.role,
+        unit_id: spec.unit_id,
+        jti: id,
+        iat: info.created_at.timestamp(),
+        exp: spec.expires_at.timestamp(),
+        iss: ISSUER.into(),
+    };
+    let token = keys.sign(&claims)?;
+    Ok((info, token))
+}
+
+/// Admins have no unit; every other role belongs to exactly one existing unit.
+pub async fn check_role_unit(
+    conn: &mut AsyncPgConnection,
+    role: Role,
+    unit_id: Option<Uuid>,
+    checks: &mut Checks,
+) -> AppResult<()> {
+    match (role, unit_id) {
+        (Role::Admin, Some(_)) => checks.fail("unit_id", "must be null for the admin role"),
+        (Role::Admin, None) => {}
+        (_, None) => checks.fail("unit_id", "is required for this role"),
+        (_, Some(unit)) => {
+            for error in crate::api::units::check_exist(conn, &[("unit_id".into(), unit)]).await? {
+                checks.fail(&error.field, error.message);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenInput {
+    #[schema(example = "tv-station-feed", min_length = 1, max_length = 100)]
+    pub name: String,
+    pub role: Role,
+    /// Required for every role but admin.
+    pub unit_id: Option<Uuid>,
+    /// Defaults to one year from now; at most five years.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The new token: the only time `token` is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MintedToken {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub unit_id: Option<Uuid>,
+    pub expires_at: DateTime<Utc>,
+    /// The bearer token. Store it now: it is not shown again.
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenFilter {
+    /// `api` (default) or `session`.
+    pub kind: Option<TokenKind>,
+    pub unit_id: Option<Uuid>,
+    /// Include revoked and expired tokens (default false).
+    pub include_inactive: Option<bool>,
+}
+
+/// Mint a named token.
+///
+/// Roles: admin. The `token` is in this response only. Not idempotent by `Idempotency-Key`:
+/// a replay would have to store the secret.
+#[utoipa::path(
+    tag = "tokens",
+    request_body = TokenInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = MintedToken, headers(("Location" = String))))
+)]
+#[post("/tokens")]
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody<TokenInput>,
+) -> AppResult<HttpResponse> {
+    let auth = authorize(&principal, Subject::Token, &[])?;
+    let input = body.0;
+    let mut conn = state.conn().await?;
+    let now = Utc::now();
+    let expires_at = input.expires_at.unwrap_or(now + Duration::days(365));
+    let mut checks = Checks::new();
+    checks.text("name", &input.name, 100);
+    checks.check(expires_at > now, "expires_at", "must be in the future");
+    checks.check(
+        expires_at <= now + Duration::days(5 * 366),
+        "expires_at",
+        "must be within five years",
+    );
+    check_role_unit(&mut conn, input.role, input.unit_id, &mut checks).await?;
+    checks.finish()?;
+    let spec = TokenSpec {
+        name: input.name,
+        kind: TokenKind::Api,
+        role: input.role,
+        unit_id: input.unit_id,
+        account_id: None,
+        created_by: principal.subject.clone(),
+        expires_at,
+    };
+    let keys = &state.jwt;
+    let (info, token) = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let (info, token) = mint(conn, keys, &spec).await?;
+            record(conn, &auth, Entry::created("token", info.id, &info)?, &info).await?;
+            Ok((info, token))
+        })
+        .await?;
+    let minted = MintedToken {
+        id: info.id,
+        name: info.name,
+        role: info.role,
+        unit_id: info.unit_id,
+        expires_at: info.expires_at,
+        token,
+    };
+    created(&req, format!("/api/v1/tokens/{}", minted.id), &minted)
+}
+
+async fn record(
+    conn: &mut AsyncPgConnection,
+    auth: &Authorized,
+    entry: Entry,
+    info: &TokenInfo,
+) -> AppResult<()> {
+    journal::record(conn, auth, &[entry.owner(info.unit_id)]).await
+}
+
+/// List tokens (no secrets).
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "tokens",
+    params(PageParams, TokenFilter),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<TokenInfo>))
+)]
+#[get("/tokens")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    page: web::Query<PageParams>,
+    filter: web::Query<TokenFilter>,
+) -> AppResult<HttpResponse> {
+    require_admin(&principal)?;
+    let page = page.validate()?;
+    let mut query = api_tokens::table
+        .select(TokenInfo::as_select())
+        .filter(api_tokens::kind.eq(filter.kind.unwrap_or(TokenKind::Api)))
+        .order(api_tokens::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(api_tokens::id.gt(after.id()?));
+    }
+    if let Some(unit) = filter.unit_id {
+        query = query.filter(api_tokens::unit_id.eq(unit));
+    }
+    if !filter.include_inactive.unwrap_or(false) {
+        query = query
+            .filter(api_tokens::revoked_at.is_null())
+            .filter(api_tokens::expires_at.gt(Utc::now()));
+    }
+    let rows = query.load(&mut state.conn().await?).await?;
+    Page::from_rows(rows, &page, |t: &TokenInfo| Cursor::by_id(t.id)).respond(&req)
+}
+
+/// Get a token's record.
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "tokens",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = TokenInfo))
+)]
+#[get("/tokens/{id}")]
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    require_admin(&principal)?;
+    let info: TokenInfo = api_tokens::table
+        .find(*id)
+        .select(TokenInfo::as_select())
+        .first(&mut state.conn().await?)
+        .await?;
+    crate::http::json_ok(&req, &info)
+}
+
+/// Revoke a token: the next request that uses it gets 401. Revoking twice is not an error.
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "tokens",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Revoked"))
+)]
+#[delete("/tokens/{id}")]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let auth = authorize(&principal, Subject::Token, &[])?;
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let before: TokenInfo = api_tokens::table
+            .find(*id)
+            .select(TokenInfo::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        if before.revoked_at.is_some() {
+            return Ok(());
+        }
+        let after: TokenInfo = diesel::update(api_tokens::table.find(before.id))
+            .set(api_tokens::revoked_at.eq(diesel::dsl::now))
+            .returning(TokenInfo::as_returning())
+            .get_result(conn)
+            .await?;
+        record(
+            conn,
+            &auth,
+            Entry::updated("token", after.id, &before, &after)?,
+            &after,
+        )
+        .await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Reads that only the committee office may make.
+pub fn require_admin(principal: &Principal) -> AppResult<()> {
+    if principal.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("only the admin role may do this"))
+    }
+}

@@ -1,0 +1,265 @@
+//! Who is calling: HS256 bearer tokens, checked against the token table on every request
+//! (so a revoked token fails on the very next request, on every replica).
+
+pub mod password;
+pub mod policy;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use futures_util::future::LocalBoxFuture;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::schema::{accounts, api_tokens};
+
+pub use policy::{Authorized, Subject, authorize};
+
+crate::text_enum! {
+    /// What a token may do (see the role table in README.md).
+    pub enum Role {
+        /// The committee office: everything.
+        Admin = "admin",
+        /// Staff of one unit: that unit's events, trainings, tallies, media reports, committee members.
+        Editor = "editor",
+        /// A department's script: that unit's tallies, training outcome counts and media reports.
+        Reporter = "reporter",
+        /// Reads everything, writes nothing (e.g. the TV station).
+        Viewer = "viewer",
+    }
+}
+
+pub const ISSUER: &str = "learnweek";
+
+/// The JWT claims this API issues and accepts.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: Role,
+    pub unit_id: Option<Uuid>,
+    pub jti: Uuid,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+}
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8]) -> Result<Self, String> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.leeway = 0;
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
+        Ok(JwtKeys {
+            encoding: EncodingKey::from_secret(secret).map_err(|e| e.to_string())?,
+            decoding: DecodingKey::from_secret(secret).map_err(|e| e.to_string())?,
+            validation,
+        })
+    }
+
+    pub fn sign(&self, claims: &Claims) -> AppResult<String> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(AppError::internal)
+    }
+
+    /// Signature, algorithm, issuer and expiry. Whether the token is still live is the
+    /// token table's business (`Principal::from_request`).
+    pub fn verify(&self, token: &str) -> AppResult<Claims> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                let detail = match e.kind() {
+                    ErrorKind::ExpiredSignature => "the token has expired",
+                    ErrorKind::InvalidSignature => "the token's signature is invalid",
+                    ErrorKind::InvalidAlgorithm => "the token must be signed with HS256",
+                    ErrorKind::InvalidIssuer => "the token was not issued by this API",
+                    _ => "the token is malformed",
+                };
+                AppError::invalid_token(detail)
+            })
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The token's id (its `jti`).
+    pub token_id: Uuid,
+    /// `token:<name>` or `account:<username>`.
+    pub subject: String,
+    pub role: Role,
+    pub unit_id: Option<Uuid>,
+    pub request_id: Option<String>,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// A caller that may be anonymous: `None` only when no `Authorization` header was sent.
+/// A header that is present but invalid is a 401, never a silent downgrade to anonymous.
+#[derive(Debug, Clone)]
+pub struct MaybePrincipal(pub Option<Principal>);
+
+impl MaybePrincipal {
+    pub fn principal(&self) -> Option<&Principal> {
+        self.0.as_ref()
+    }
+
+    /// Anyone with a valid token reads everything, including drafts and internal items.
+    pub fn sees_everything(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let bearer = bearer_token(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let request_id = crate::http::request_id::of(req);
+        Box::pin(async move {
+            let token = bearer?.ok_or_else(AppError::unauthenticated)?;
+            let state = state.ok_or_else(|| AppError::internal("app state missing"))?;
+            let mut principal = authenticate(&state, &token).await?;
+            principal.request_id = request_id;
+            Ok(principal)
+        })
+    }
+}
+
+impl FromRequest for MaybePrincipal {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            return Box::pin(async { Ok(MaybePrincipal(None)) });
+        }
+        let principal = Principal::from_request(req, payload);
+        Box::pin(async move { principal.await.map(|p| MaybePrincipal(Some(p))) })
+    }
+}
+
+/// `Ok(None)` without a header; 401 for a header that is not `Bearer <token>`.
+fn bearer_token(req: &HttpRequest) -> AppResult<Option<String>> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AppError::invalid_token("the Authorization header is malformed"))?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| AppError::invalid_token("expected `Authorization: Bearer <token>`"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AppError::invalid_token(
+            "expected `Authorization: Bearer <token>`",
+        ));
+    }
+    Ok(Some(token.trim().to_string()))
+}
+
+#[derive(Queryable)]
+struct LiveToken {
+    name: String,
+    role: Role,
+    unit_id: Option<Uuid>,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    username: Option<String>,
+    account_disabled: Option<bool>,
+}
+
+/// Verifies the JWT, then that its `jti` names a live token whose role and unit match.
+pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Principal> {
+    let claims = state.jwt.verify(token)?;
+    let mut conn = state.conn().await?;
+    let row: Option<LiveToken> = api_tokens::table
+        .left_join(accounts::table)
+        .filter(api_tokens::id.eq(claims.jti))
+        .select((
+            api_tokens::name,
+            api_tokens::role,
+            api_tokens::unit_id,
+            api_tokens::expires_at,
+            api_tokens::revoked_at,
+            api_tokens::last_used_at,
+            accounts::username.nullable(),
+            accounts::disabled.nullable(),
+        ))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let row = row.ok_or_else(|| AppError::invalid_token("the token is unknown"))?;
+    let now = Utc::now();
+    if row.revoked_at.is_some() {
+        return Err(AppError::invalid_token("the token has been revoked"));
+    }
+    if row.expires_at <= now {
+        return Err(AppError::invalid_token("the token has expired"));
+    }
+    if row.account_disabled == Some(true) {
+        return Err(AppError::invalid_token("the account is disabled"));
+    }
+    if row.role != claims.role || row.unit_id != claims.unit_id {
+        return Err(AppError::invalid_token(
+            "the token does not match its record",
+        ));
+    }
+    if row
+        .last_used_at
+        .is_none_or(|t| now - t > chrono::Duration::minutes(1))
+    {
+        touch_last_used(state.pool.clone(), claims.jti);
+    }
+    Ok(Principal {
+        token_id: claims.jti,
+        subject: match row.username {
+            Some(username) => format!("account:{username}"),
+            None => format!("token:{}", row.name),
+        },
+        role: row.role,
+        unit_id: row.unit_id,
+        request_id: None,
+    })
+}
+
+/// At most one write a minute per token, off the request's path.
+fn touch_last_used(pool: crate::db::DbPool, token_id: Uuid) {
+    actix_web::rt::spawn(async move {
+        let Ok(mut conn) = pool.get().await else {
+            return;
+        };
+        let cutoff = Utc::now() - chrono::Duration::minutes(1);
+        let _ = diesel::update(api_tokens::table)
+            .filter(api_tokens::id.eq(token_id))
+            .filter(
+                api_tokens::last_used_at
+                    .is_null()
+                    .or(api_tokens::last_used_at.lt(cutoff)),
+            )
+            .set(api_tokens::last_used_at.eq(diesel::dsl::now))
+            .execute(&mut conn)
+            .await;
+    });
+}

@@ -1,0 +1,220 @@
+//! The `learnweek` command line.
+
+use std::process::ExitCode;
+
+use actix_web::{HttpServer, web};
+use chrono::{Duration, Utc};
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+
+use crate::api::tokens::{self, TokenKind, TokenSpec};
+use crate::app::{AppState, build_app};
+use crate::auth::Role;
+use crate::config::Config;
+use crate::embedded::EmbeddedCluster;
+use crate::validate::Checks;
+
+#[derive(Parser)]
+#[command(
+    name = "learnweek",
+    version,
+    about = "The Lifelong Learning Activity Week API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the API.
+    Serve {
+        /// Load the Gaozhou 2014 demo week first and print an admin token.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Manage tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Load data sets.
+    Seed {
+        #[command(subcommand)]
+        data: SeedCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Mint a token and print only the token (e.g. to bootstrap the first admin).
+    Issue {
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        name: String,
+        /// Required for every role but admin.
+        #[arg(long)]
+        unit: Option<Uuid>,
+        #[arg(long, default_value_t = 90)]
+        ttl_days: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// The 2014 Gaozhou activity week (idempotent).
+    #[command(name = "gaozhou-2014")]
+    Gaozhou2014,
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    if let Command::Openapi = cli.command {
+        print!("{}", crate::openapi::json());
+        return ExitCode::SUCCESS;
+    }
+    match run_with_database(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("learnweek: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_with_database(command: Command) -> Result<(), String> {
+    let config = Config::from_env()?;
+    if !matches!(command, Command::Migrate) {
+        // Refuse a bad configuration before touching any database.
+        config.resolve_jwt_secret()?;
+    }
+    // The embedded cluster is started here, on the main thread, which outlives the server;
+    // it is stopped when `_cluster` drops, after the runtime has finished.
+    let (database_url, _cluster) = match &config.database_url {
+        Some(url) => (url.clone(), None),
+        None => {
+            let cluster = EmbeddedCluster::start(&config.data_dir)?;
+            (cluster.url("learnweek"), Some(cluster))
+        }
+    };
+    let admin_url = _cluster.as_ref().map(|c| c.url("postgres"));
+    actix_web::rt::System::new().block_on(async move {
+        if let Some(admin_url) = admin_url {
+            crate::db::ensure_database(&admin_url, "learnweek").await?;
+        }
+        let applied = crate::db::migrate(&database_url).await?;
+        if !applied.is_empty() {
+            log::info!("applied migrations: {}", applied.join(", "));
+        }
+        match command {
+            Command::Migrate => Ok(()),
+            Command::Serve { demo } => serve(config, &database_url, demo).await,
+            Command::Token {
+                command:
+                    TokenCommand::Issue {
+                        role,
+                        name,
+                        unit,
+                        ttl_days,
+                    },
+            } => {
+                let state = state(config, &database_url)?;
+                let token = issue_token(&state, role, name, unit, ttl_days).await?;
+                println!("{token}");
+                Ok(())
+            }
+            Command::Seed {
+                data: SeedCommand::Gaozhou2014,
+            } => {
+                let state = state(config, &database_url)?;
+                let summary = crate::seed::gaozhou::load(&state)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("{summary}");
+                Ok(())
+            }
+            Command::Openapi => Ok(()),
+        }
+    })
+}
+
+fn state(config: Config, database_url: &str) -> Result<web::Data<AppState>, String> {
+    let secret = config.resolve_jwt_secret()?;
+    let pool = crate::db::build_pool(database_url, config.pool_size)?;
+    Ok(web::Data::new(AppState::new(pool, &secret, config)?))
+}
+
+async fn issue_token(
+    state: &AppState,
+    role: Role,
+    name: String,
+    unit: Option<Uuid>,
+    ttl_days: i64,
+) -> Result<String, String> {
+    let mut conn = state.conn().await.map_err(|e| e.to_string())?;
+    let mut checks = Checks::new();
+    checks.text("name", &name, 100);
+    checks.check(
+        (1..=3660).contains(&ttl_days),
+        "ttl_days",
+        "must be between 1 and 3660",
+    );
+    tokens::check_role_unit(&mut conn, role, unit, &mut checks)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !checks.is_empty() {
+        let errors: Vec<String> = checks
+            .into_errors()
+            .into_iter()
+            .map(|e| {
+                format!(
+                    "--{}: {}",
+                    e.field.replace("unit_id", "unit").replace('_', "-"),
+                    e.message
+                )
+            })
+            .collect();
+        return Err(errors.join("; "));
+    }
+    let spec = TokenSpec {
+        name,
+        kind: TokenKind::Api,
+        role,
+        unit_id: unit,
+        account_id: None,
+        created_by: "cli".into(),
+        expires_at: Utc::now() + Duration::days(ttl_days),
+    };
+    let (_, token) = tokens::mint(&mut conn, &state.jwt, &spec)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(token)
+}
+
+async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), String> {
+    let bind = config.bind.clone();
+    let state = state(config, database_url)?;
+    if demo {
+        let summary = crate::seed::gaozhou::load(&state)
+            .await
+            .map_err(|e| e.to_string())?;
+        log::info!("{summary}");
+        let token = issue_token(&state, Role::Admin, "demo-admin".into(), None, 30).await?;
+        println!("Demo admin token (valid 30 days):\n{token}\n");
+        println!("Try: curl -s http://{bind}/api/v1/campaigns/gaozhou-2014/summary");
+    }
+    let app_state = state.clone();
+    let server = HttpServer::new(move || build_app(app_state.clone()))
+        .bind(&bind)
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?
+        .shutdown_timeout(10)
+        .run();
+    log::info!("listening on http://{bind} (docs at http://{bind}/swagger-ui/)");
+    server.await.map_err(|e| e.to_string())
+}

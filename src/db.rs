@@ -1,0 +1,135 @@
+//! Connection pool, embedded migrations (applied under an advisory lock) and readiness.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
+use diesel::pg::Pg;
+use diesel_async::AsyncPgConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{AppError, AppResult};
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Key of the session-level advisory lock that serializes migration runs across replicas.
+const MIGRATION_LOCK_KEY: i64 = 0x6c65_6172_6e77_6b01;
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type DbConn = Object<AsyncPgConnection>;
+
+/// How long a request waits for a pooled connection before it gets a 503.
+pub const POOL_WAIT: Duration = Duration::from_secs(2);
+
+pub fn build_pool(database_url: &str, max_size: usize) -> Result<DbPool, String> {
+    let mut config = ManagerConfig::default();
+    // Broken connections are detected (and dropped) by diesel-async itself; a test query on
+    // every checkout would cost a round trip per request.
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
+    Pool::builder(manager)
+        .max_size(max_size)
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(POOL_WAIT))
+        .recycle_timeout(Some(POOL_WAIT))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| format!("cannot build the connection pool: {e}"))
+}
+
+pub async fn conn(pool: &DbPool) -> AppResult<DbConn> {
+    Ok(pool.get().await?)
+}
+
+/// Applies pending migrations. Replicas starting together serialize on a PostgreSQL advisory
+/// lock: the first applies, the others then find nothing pending.
+pub async fn migrate(database_url: &str) -> Result<Vec<String>, String> {
+    let url = database_url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn =
+            <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+                .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+            .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map(|versions| versions.iter().map(ToString::to_string).collect::<Vec<_>>())
+            .map_err(|e| format!("migration failed: {e}"));
+        let unlocked =
+            conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+        let applied = applied?;
+        unlocked.map_err(|e| format!("cannot release the migration lock: {e}"))?;
+        Ok(applied)
+    })
+    .await
+    .map_err(|e| format!("migration task failed: {e}"))?
+}
+
+/// The newest migration version compiled into this binary.
+pub fn latest_migration_version() -> String {
+    MigrationSource::<Pg>::migrations(&MIGRATIONS)
+        .ok()
+        .and_then(|ms| ms.iter().map(|m| m.name().version().to_string()).max())
+        .unwrap_or_default()
+}
+
+/// Ready means: a connection can be had and the schema is at this binary's version.
+pub async fn check_ready(pool: &DbPool, expected_version: &str) -> AppResult<()> {
+    use diesel::sql_types::Text;
+    use diesel_async::RunQueryDsl;
+
+    #[derive(diesel::QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        version: Option<String>,
+    }
+    let mut conn = conn(pool).await?;
+    let row: Version =
+        diesel::sql_query("SELECT max(version) AS version FROM __diesel_schema_migrations")
+            .get_result(&mut conn)
+            .await
+            .map_err(|e| AppError::unavailable(format!("readiness query: {e}")))?;
+    match row.version {
+        Some(v) if v.as_str() >= expected_version => Ok(()),
+        _ => Err(AppError::unavailable("migrations are not applied yet")),
+    }
+}
+
+/// Creates `name` if it does not exist (used for the embedded cluster and the test harness).
+pub async fn ensure_database(admin_url: &str, name: &str) -> Result<(), String> {
+    use diesel::sql_types::Text;
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+
+    #[derive(diesel::QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        exists: bool,
+    }
+    let mut conn = AsyncPgConnection::establish(admin_url)
+        .await
+        .map_err(|e| format!("cannot connect to the database server: {e}"))?;
+    let found: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<Text, _>(name)
+            .get_result(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
+    if !found.exists {
+        // Identifiers cannot be bound; `name` comes from our own code, never from a request.
+        diesel::sql_query(format!("CREATE DATABASE \"{}\"", name.replace('"', "")))
+            .execute(&mut conn)
+            .await
+            .or_else(|e| match e.to_string().contains("already exists") {
+                // Another process won the race; that is fine.
+                true => Ok(0),
+                false => Err(format!("cannot create database {name}: {e}")),
+            })?;
+    }
+    Ok(())
+}

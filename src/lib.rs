@@ -1,0 +1,19 @@
+//! learnweek: a JSON REST API over PostgreSQL that runs a city's Lifelong Learning Activity
+//! Week. `main.rs` only calls [`cli::run`]; everything else is here so that the tests and the
+//! `openapi` command build the very app that `serve` runs.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod embedded;
+pub mod error;
+pub mod http;
+pub mod journal;
+pub mod openapi;
+pub mod schema;
+pub mod seed;
+pub mod text_enum;
+pub mod validate;

@@ -1,0 +1,101 @@
+//! Field checks that collect every problem of a request into one 422.
+
+use crate::error::{AppError, AppResult, FieldError};
+
+#[derive(Debug, Default)]
+pub struct Checks {
+    errors: Vec<FieldError>,
+    /// Prefix for field names, e.g. `items[3].` inside a batch.
+    prefix: String,
+}
+
+impl Checks {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_prefix(prefix: impl Into<String>) -> Self {
+        Checks {
+            errors: Vec::new(),
+            prefix: prefix.into(),
+        }
+    }
+
+    pub fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.errors
+            .push(FieldError::new(format!("{}{field}", self.prefix), message));
+    }
+
+    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) {
+        if !ok {
+            self.fail(field, message);
+        }
+    }
+
+    /// Required text: not blank, at most `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) {
+        if value.trim().is_empty() {
+            self.fail(field, "must not be blank");
+        } else if value.chars().count() > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        }
+    }
+
+    /// Optional text: when present, the same rules as [`Checks::text`].
+    pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if let Some(value) = value {
+            self.text(field, value, max);
+        }
+    }
+
+    /// A list of distinct, non-blank short strings.
+    pub fn labels(&mut self, field: &str, values: &[String], max_items: usize, max_len: usize) {
+        if values.len() > max_items {
+            self.fail(field, format!("must have at most {max_items} entries"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, value) in values.iter().enumerate() {
+            self.text(&format!("{field}[{i}]"), value, max_len);
+            if !seen.insert(value.as_str()) {
+                self.fail(&format!("{field}[{i}]"), "is listed twice");
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.errors
+    }
+
+    pub fn finish(self) -> AppResult<()> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::validation(self.errors))
+        }
+    }
+}
+
+/// `%` and `_` in a search string are literal characters, not LIKE wildcards.
+pub fn like_pattern(q: &str) -> String {
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Search strings: non-blank, at most 100 characters.
+pub fn search_term(q: Option<&str>) -> AppResult<Option<String>> {
+    match q.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(q) if q.chars().count() > 100 => Err(AppError::invalid_field(
+            "q",
+            "must be at most 100 characters",
+        )),
+        Some(q) => Ok(Some(like_pattern(q))),
+    }
+}
