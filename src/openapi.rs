@@ -43,6 +43,10 @@ may call it.",
         (name = "operations", description = "Health and readiness"),
         (name = "campaigns", description = "Editions of the activity week"),
         (name = "units", description = "Organizations taking part"),
+        (name = "auth", description = "Login and the current token"),
+        (name = "tokens", description = "Named long-lived tokens for scripts and partner systems"),
+        (name = "accounts", description = "People who log in"),
+        (name = "audit", description = "Who changed what"),
     )
 )]
 struct ApiDoc;

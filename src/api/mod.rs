@@ -1,5 +1,8 @@
 //! The resources, one module each: handlers, request/response types and queries together.
 
+pub mod accounts;
+pub mod audit;
+pub mod auth;
 pub mod campaigns;
 pub mod health;
 pub mod tokens;
@@ -14,6 +17,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         scope("/api/v1")
             .configure(campaigns::routes)
             .configure(units::routes)
-            .configure(tokens::routes),
+            .configure(auth::routes)
+            .configure(tokens::routes)
+            .configure(accounts::routes)
+            .configure(audit::routes),
     );
 }

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod auth;
 mod campaigns;
 mod conventions;
 mod operations;

@@ -1,0 +1,357 @@
+//! `/accounts`: people who log in (`POST /auth/token`) to get short-lived tokens.
+//! Passwords are stored as argon2id hashes and never returned.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::api::tokens::{check_role_unit, require_admin};
+use crate::app::AppState;
+use crate::auth::{Principal, Role, Subject, authorize, password};
+use crate::error::{AppError, AppResult};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
+use crate::journal::{self, Entry};
+use crate::schema::{accounts, api_tokens};
+use crate::validate::Checks;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(show)
+        .service(update)
+        .service(remove);
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// An account as sent by clients. `password` is write-only.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountInput {
+    /// 3 to 64 characters: lowercase letters, digits, `.`, `_`, `-`.
+    #[schema(example = "wang.fang", pattern = "^[a-z0-9._-]{3,64}$")]
+    pub username: String,
+    /// At least 10 characters. Required on create; on PATCH, setting it changes the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        example = "correct horse battery",
+        min_length = 10,
+        max_length = 200,
+        write_only
+    )]
+    pub password: Option<String>,
+    pub role: Role,
+    /// Required for every role but admin.
+    pub unit_id: Option<Uuid>,
+    /// A disabled account cannot log in, and its tokens stop working.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = accounts)]
+pub struct Account {
+    pub id: Uuid,
+    #[schema(example = "wang.fang")]
+    pub username: String,
+    pub role: Role,
+    pub unit_id: Option<Uuid>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Account> for AccountInput {
+    fn from(a: &Account) -> Self {
+        AccountInput {
+            username: a.username.clone(),
+            password: None,
+            role: a.role,
+            unit_id: a.unit_id,
+            disabled: a.disabled,
+        }
+    }
+}
+
+fn is_username(s: &str) -> bool {
+    (3..=64).contains(&s.len())
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
+}
+
+impl AccountInput {
+    async fn validate(&self, conn: &mut AsyncPgConnection, creating: bool) -> AppResult<()> {
+        let mut c = Checks::new();
+        c.check(
+            is_username(&self.username),
+            "username",
+            "3 to 64 lowercase letters, digits, '.', '_' or '-'",
+        );
+        match &self.password {
+            None if creating => c.fail("password", "is required"),
+            Some(p) if p.chars().count() < MIN_PASSWORD_CHARS => c.fail(
+                "password",
+                format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+            ),
+            Some(p) if p.chars().count() > 200 => {
+                c.fail("password", "must be at most 200 characters")
+            }
+            _ => {}
+        }
+        check_role_unit(conn, self.role, self.unit_id, &mut c).await?;
+        c.finish()
+    }
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = accounts, treat_none_as_null = true)]
+struct AccountValues {
+    username: String,
+    role: Role,
+    unit_id: Option<Uuid>,
+    disabled: bool,
+}
+
+impl From<&AccountInput> for AccountValues {
+    fn from(a: &AccountInput) -> Self {
+        AccountValues {
+            username: a.username.clone(),
+            role: a.role,
+            unit_id: a.unit_id,
+            disabled: a.disabled,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountFilter {
+    pub role: Option<Role>,
+    pub unit_id: Option<Uuid>,
+}
+
+/// List accounts.
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "accounts",
+    params(PageParams, AccountFilter),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<Account>))
+)]
+#[get("/accounts")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    page: web::Query<PageParams>,
+    filter: web::Query<AccountFilter>,
+) -> AppResult<HttpResponse> {
+    require_admin(&principal)?;
+    let page = page.validate()?;
+    let mut query = accounts::table
+        .select(Account::as_select())
+        .order(accounts::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(accounts::id.gt(after.id()?));
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(accounts::role.eq(role));
+    }
+    if let Some(unit) = filter.unit_id {
+        query = query.filter(accounts::unit_id.eq(unit));
+    }
+    let rows = query.load(&mut state.conn().await?).await?;
+    Page::from_rows(rows, &page, |a: &Account| Cursor::by_id(a.id)).respond(&req)
+}
+
+/// Create an account.
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "accounts",
+    request_body = AccountInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = Account, headers(("Location" = String), ("ETag" = String))))
+)]
+#[post("/accounts")]
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody<AccountInput>,
+) -> AppResult<HttpResponse> {
+    let auth = authorize(&principal, Subject::Account, &[])?;
+    let input = body.0;
+    let mut conn = state.conn().await?;
+    input.validate(&mut conn, true).await?;
+    let hash = password::hash(input.password.clone().unwrap_or_default()).await?;
+    let account = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let account: Account = diesel::insert_into(accounts::table)
+                .values((
+                    accounts::id.eq(Uuid::now_v7()),
+                    accounts::password_hash.eq(hash),
+                    AccountValues::from(&input),
+                ))
+                .returning(Account::as_returning())
+                .get_result(conn)
+                .await?;
+            let entry = Entry::created("account", account.id, &account)?.owner(account.unit_id);
+            journal::record(conn, &auth, &[entry]).await?;
+            Ok(account)
+        })
+        .await?;
+    created(&req, format!("/api/v1/accounts/{}", account.id), &account)
+}
+
+/// Get an account.
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Account, headers(("ETag" = String))))
+)]
+#[get("/accounts/{id}")]
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    require_admin(&principal)?;
+    let account: Account = accounts::table
+        .find(*id)
+        .select(Account::as_select())
+        .first(&mut state.conn().await?)
+        .await?;
+    json_ok(&req, &account)
+}
+
+/// Change an account (JSON merge patch; `password` sets a new one). Changing the role, unit,
+/// password or disabling the account revokes its current sessions.
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = Uuid, Path)),
+    request_body(content = serde_json::Value, description = "RFC 7396 merge patch of an AccountInput",
+        content_type = "application/merge-patch+json", example = json!({"disabled": true})),
+    security(("bearer" = [])),
+    responses((status = 200, body = Account, headers(("ETag" = String))))
+)]
+#[patch("/accounts/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    patch: JsonBody<serde_json::Value>,
+) -> AppResult<HttpResponse> {
+    let auth = authorize(&principal, Subject::Account, &[])?;
+    let mut conn = state.conn().await?;
+    let current: Account = accounts::table
+        .find(*id)
+        .select(Account::as_select())
+        .first(&mut conn)
+        .await?;
+    let input: AccountInput = merge_patch::merged(&AccountInput::from(&current), &patch.0)?;
+    input.validate(&mut conn, false).await?;
+    let new_hash = match input.password.clone() {
+        Some(p) => Some(password::hash(p).await?),
+        None => None,
+    };
+    let account = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let before: Account = accounts::table
+                .find(*id)
+                .select(Account::as_select())
+                .for_update()
+                .first(conn)
+                .await?;
+            if_match.check(&before)?;
+            let after: Account = diesel::update(accounts::table.find(before.id))
+                .set((
+                    AccountValues::from(&input),
+                    accounts::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(Account::as_returning())
+                .get_result(conn)
+                .await?;
+            if let Some(hash) = new_hash {
+                diesel::update(accounts::table.find(before.id))
+                    .set(accounts::password_hash.eq(hash))
+                    .execute(conn)
+                    .await?;
+            }
+            let credentials_changed = input.password.is_some()
+                || after.disabled
+                || after.role != before.role
+                || after.unit_id != before.unit_id;
+            if credentials_changed {
+                revoke_sessions(conn, after.id).await?;
+            }
+            let entry = Entry::updated("account", after.id, &before, &after)?.owner(after.unit_id);
+            journal::record(conn, &auth, &[entry]).await?;
+            Ok(after)
+        })
+        .await?;
+    json_ok(&req, &account)
+}
+
+async fn revoke_sessions(conn: &mut AsyncPgConnection, account_id: Uuid) -> AppResult<()> {
+    diesel::update(api_tokens::table)
+        .filter(api_tokens::account_id.eq(account_id))
+        .filter(api_tokens::revoked_at.is_null())
+        .set(api_tokens::revoked_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Delete an account; its tokens stop working at once.
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Deleted"))
+)]
+#[delete("/accounts/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> AppResult<HttpResponse> {
+    let auth = authorize(&principal, Subject::Account, &[])?;
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let before: Account = accounts::table
+            .find(*id)
+            .select(Account::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        if_match.check(&before)?;
+        diesel::delete(accounts::table.find(before.id))
+            .execute(conn)
+            .await?;
+        let entry = Entry::deleted("account", before.id, &before)?.owner(before.unit_id);
+        journal::record(conn, &auth, &[entry]).await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
