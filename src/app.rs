@@ -13,7 +13,7 @@ use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::{DbConn, DbPool};
 use crate::error::{AppError, AppResult};
-use crate::http::{extractor_errors, request_id};
+use crate::http::{extractor_errors, idempotency, request_id};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -58,6 +58,7 @@ pub fn build_app(
         .into_app()
         .configure(crate::openapi::docs_routes)
         .default_service(web::to(no_route))
+        .wrap(from_fn(idempotency::middleware))
         .wrap(from_fn(request_id::middleware))
         .wrap(Logger::new(request_id::LOG_FORMAT))
 }

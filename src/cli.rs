@@ -209,6 +209,7 @@ async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), Str
         println!("Demo admin token (valid 30 days):\n{token}\n");
         println!("Try: curl -s http://{bind}/api/v1/campaigns/gaozhou-2014/summary");
     }
+    actix_web::rt::spawn(housekeeping(state.clone()));
     let app_state = state.clone();
     let server = HttpServer::new(move || build_app(app_state.clone()))
         .bind(&bind)
@@ -217,4 +218,17 @@ async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), Str
         .run();
     log::info!("listening on http://{bind} (docs at http://{bind}/swagger-ui/)");
     server.await.map_err(|e| e.to_string())
+}
+
+/// Periodic clean-up: expired idempotency keys.
+async fn housekeeping(state: web::Data<AppState>) {
+    let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(15 * 60));
+    loop {
+        tick.tick().await;
+        match crate::http::idempotency::purge_expired(&state).await {
+            Ok(0) => {}
+            Ok(n) => log::info!("purged {n} expired idempotency keys"),
+            Err(e) => log::warn!("purging idempotency keys failed: {e}"),
+        }
+    }
 }

@@ -13,8 +13,8 @@ use crate::app::AppState;
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entry};
-use crate::schema::campaigns;
+use crate::journal::{self, Entry, Op};
+use crate::schema::{campaign_partners, campaigns, committee_bodies, committee_members};
 use crate::validate::{Checks, search_term};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -426,11 +426,45 @@ pub async fn remove(
     conn.transaction::<_, AppError, _>(async move |conn| {
         let before = find_for_update(conn, &id).await?;
         if_match.check(&before)?;
+        // Partners and the committee go with the campaign (ON DELETE CASCADE); record them.
+        let children = [
+            (
+                "partner",
+                campaign_partners::table
+                    .filter(campaign_partners::campaign_id.eq(before.id))
+                    .select(campaign_partners::id)
+                    .load::<Uuid>(conn)
+                    .await?,
+            ),
+            (
+                "committee_body",
+                committee_bodies::table
+                    .filter(committee_bodies::campaign_id.eq(before.id))
+                    .select(committee_bodies::id)
+                    .load::<Uuid>(conn)
+                    .await?,
+            ),
+            (
+                "committee_member",
+                committee_members::table
+                    .filter(committee_members::campaign_id.eq(before.id))
+                    .select(committee_members::id)
+                    .load::<Uuid>(conn)
+                    .await?,
+            ),
+        ];
         diesel::delete(campaigns::table.find(before.id))
             .execute(conn)
             .await?;
-        let entry = Entry::deleted("campaign", before.id, &before)?.campaign(before.id);
-        journal::record(conn, &auth, &[entry]).await?;
+        let mut entries = Vec::new();
+        for (kind, ids) in children {
+            entries.extend(
+                ids.into_iter()
+                    .map(|id| Entry::new(kind, id, Op::Delete).campaign(before.id)),
+            );
+        }
+        entries.push(Entry::deleted("campaign", before.id, &before)?.campaign(before.id));
+        journal::record(conn, &auth, &entries).await?;
         Ok(())
     })
     .await?;

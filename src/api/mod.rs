@@ -4,8 +4,14 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod committee;
+pub mod events;
 pub mod health;
+pub mod media_reports;
+pub mod partners;
+pub mod tallies;
 pub mod tokens;
+pub mod trainings;
 pub mod units;
 
 use utoipa_actix_web::scope;
@@ -17,6 +23,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         scope("/api/v1")
             .configure(campaigns::routes)
             .configure(units::routes)
+            .configure(partners::routes)
+            .configure(committee::routes)
+            .configure(events::routes)
+            .configure(trainings::routes)
+            .configure(tallies::routes)
+            .configure(media_reports::routes)
             .configure(auth::routes)
             .configure(tokens::routes)
             .configure(accounts::routes)

@@ -91,6 +91,11 @@ pub fn none_match(req: &HttpRequest, etag: &str) -> bool {
 pub struct IfMatch(Option<String>);
 
 impl IfMatch {
+    /// No `If-Match` was sent.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
     /// Checks the precondition against the representation the client would have read:
     /// 412 unless one of the listed tags (strong comparison) or `*` matches.
     pub fn check<T: Serialize>(&self, current: &T) -> AppResult<()> {

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod conditional;
 pub mod extractor_errors;
+pub mod idempotency;
 pub mod merge_patch;
 pub mod pagination;
 pub mod request_id;

@@ -1,0 +1,336 @@
+//! `/campaigns/{id}/partners`: the role each unit plays in a campaign — co-host (主办),
+//! undertaker (承办) or member (成员单位) — and the one lead co-host (牵头).
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::api::campaigns;
+use crate::app::AppState;
+use crate::auth::{MaybePrincipal, Principal, Subject, authorize};
+use crate::error::{AppError, AppResult};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, json_ok, json_response};
+use crate::journal::{self, Entry};
+use crate::schema::{campaign_partners, units};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(show)
+        .service(put_partner)
+        .service(remove);
+}
+
+crate::text_enum! {
+    pub enum PartnerRole {
+        /// 主办单位
+        CoHost = "co_host",
+        /// 承办单位
+        Undertaker = "undertaker",
+        /// 成员单位
+        Member = "member",
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerInput {
+    pub role: PartnerRole,
+    /// The lead co-host (牵头). At most one per campaign: setting it here moves it.
+    #[serde(default)]
+    pub lead: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = campaign_partners)]
+struct PartnerRow {
+    id: Uuid,
+    campaign_id: Uuid,
+    unit_id: Uuid,
+    role: PartnerRole,
+    lead: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Partner {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub unit_id: Uuid,
+    #[schema(example = "高州市教育局")]
+    pub unit_name: String,
+    pub role: PartnerRole,
+    pub lead: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Partner {
+    fn new(row: PartnerRow, unit_name: String) -> Self {
+        Partner {
+            id: row.id,
+            campaign_id: row.campaign_id,
+            unit_id: row.unit_id,
+            unit_name,
+            role: row.role,
+            lead: row.lead,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+fn entry(e: Entry, p: &Partner) -> Entry {
+    e.campaign(p.campaign_id).owner(Some(p.unit_id))
+}
+
+async fn find(
+    conn: &mut AsyncPgConnection,
+    campaign_id: Uuid,
+    unit_id: Uuid,
+    lock: bool,
+) -> AppResult<Option<Partner>> {
+    let query = campaign_partners::table
+        .inner_join(units::table)
+        .filter(campaign_partners::campaign_id.eq(campaign_id))
+        .filter(campaign_partners::unit_id.eq(unit_id))
+        .select((PartnerRow::as_select(), units::name));
+    let found: Option<(PartnerRow, String)> = if lock {
+        query.for_update().first(conn).await.optional()?
+    } else {
+        query.first(conn).await.optional()?
+    };
+    Ok(found.map(|(row, name)| Partner::new(row, name)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PartnerFilter {
+    pub role: Option<PartnerRole>,
+}
+
+/// The campaign's partner units.
+///
+/// Roles: anyone, including anonymous callers.
+#[utoipa::path(
+    tag = "partners",
+    params(("id" = String, Path, description = "Campaign id or slug"), PageParams, PartnerFilter),
+    security((), ("bearer" = [])),
+    responses((status = 200, body = Page<Partner>))
+)]
+#[get("/campaigns/{id}/partners")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: MaybePrincipal,
+    id: web::Path<String>,
+    page: web::Query<PageParams>,
+    filter: web::Query<PartnerFilter>,
+) -> AppResult<HttpResponse> {
+    let page = page.validate()?;
+    let mut conn = state.conn().await?;
+    let campaign = campaigns::find(&mut conn, &id).await?;
+    let mut query = campaign_partners::table
+        .inner_join(units::table)
+        .filter(campaign_partners::campaign_id.eq(campaign.id))
+        .select((PartnerRow::as_select(), units::name))
+        .order(campaign_partners::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(campaign_partners::id.gt(after.id()?));
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(campaign_partners::role.eq(role));
+    }
+    let rows: Vec<(PartnerRow, String)> = query.load(&mut conn).await?;
+    let items: Vec<Partner> = rows.into_iter().map(|(r, n)| Partner::new(r, n)).collect();
+    Page::from_rows(items, &page, |p: &Partner| Cursor::by_id(p.id)).respond(&req)
+}
+
+/// One unit's part in the campaign.
+///
+/// Roles: anyone, including anonymous callers.
+#[utoipa::path(
+    tag = "partners",
+    params(("id" = String, Path, description = "Campaign id or slug"), ("unit_id" = Uuid, Path)),
+    security((), ("bearer" = [])),
+    responses((status = 200, body = Partner, headers(("ETag" = String))))
+)]
+#[get("/campaigns/{id}/partners/{unit_id}")]
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: MaybePrincipal,
+    path: web::Path<(String, Uuid)>,
+) -> AppResult<HttpResponse> {
+    let (id, unit_id) = path.into_inner();
+    let mut conn = state.conn().await?;
+    let campaign = campaigns::find(&mut conn, &id).await?;
+    let partner = find(&mut conn, campaign.id, unit_id, false)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    json_ok(&req, &partner)
+}
+
+/// Set a unit's role in the campaign: 201 when it becomes a partner, 200 when changed.
+/// `lead: true` (co-hosts only) moves the lead from whichever co-host had it.
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "partners",
+    params(("id" = String, Path, description = "Campaign id or slug"), ("unit_id" = Uuid, Path)),
+    request_body = PartnerInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Partner, description = "Now a partner", headers(("Location" = String), ("ETag" = String))),
+        (status = 200, body = Partner, description = "Changed", headers(("ETag" = String)))
+    )
+)]
+#[put("/campaigns/{id}/partners/{unit_id}")]
+pub async fn put_partner(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(String, Uuid)>,
+    if_match: IfMatch,
+    body: JsonBody<PartnerInput>,
+) -> AppResult<HttpResponse> {
+    let auth = authorize(&principal, Subject::Partner, &[])?;
+    let (id, unit_id) = path.into_inner();
+    let input = body.0;
+    if input.lead && input.role != PartnerRole::CoHost {
+        return Err(AppError::invalid_field(
+            "lead",
+            "only a co_host can be the lead",
+        ));
+    }
+    let mut conn = state.conn().await?;
+    let (partner, is_new) = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let campaign = campaigns::find(conn, &id).await?;
+            let unit_exists: Option<Uuid> = units::table
+                .find(unit_id)
+                .select(units::id)
+                .first(conn)
+                .await
+                .optional()?;
+            unit_exists.ok_or_else(AppError::not_found)?;
+            let before = find(conn, campaign.id, unit_id, true).await?;
+            match &before {
+                Some(b) => if_match.check(b)?,
+                None if !if_match.is_empty() => return Err(AppError::precondition_failed()),
+                None => {}
+            }
+            let mut entries = Vec::new();
+            if input.lead {
+                // Move the lead: the previous lead co-host stays a co-host.
+                let previous: Vec<Uuid> = campaign_partners::table
+                    .filter(campaign_partners::campaign_id.eq(campaign.id))
+                    .filter(campaign_partners::lead)
+                    .filter(campaign_partners::unit_id.ne(unit_id))
+                    .select(campaign_partners::unit_id)
+                    .load(conn)
+                    .await?;
+                for other in previous {
+                    if let Some(old) = find(conn, campaign.id, other, true).await? {
+                        diesel::update(campaign_partners::table.find(old.id))
+                            .set((
+                                campaign_partners::lead.eq(false),
+                                campaign_partners::updated_at.eq(diesel::dsl::now),
+                            ))
+                            .execute(conn)
+                            .await?;
+                        let new = find(conn, campaign.id, other, false)
+                            .await?
+                            .ok_or_else(AppError::not_found)?;
+                        entries.push(entry(Entry::updated("partner", new.id, &old, &new)?, &new));
+                    }
+                }
+            }
+            diesel::insert_into(campaign_partners::table)
+                .values((
+                    campaign_partners::id.eq(Uuid::now_v7()),
+                    campaign_partners::campaign_id.eq(campaign.id),
+                    campaign_partners::unit_id.eq(unit_id),
+                    campaign_partners::role.eq(input.role),
+                    campaign_partners::lead.eq(input.lead),
+                ))
+                .on_conflict((campaign_partners::campaign_id, campaign_partners::unit_id))
+                .do_update()
+                .set((
+                    campaign_partners::role.eq(input.role),
+                    campaign_partners::lead.eq(input.lead),
+                    campaign_partners::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+            let after = find(conn, campaign.id, unit_id, false)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            let is_new = before.is_none();
+            entries.push(match &before {
+                None => entry(Entry::created("partner", after.id, &after)?, &after),
+                Some(b) => entry(Entry::updated("partner", after.id, b, &after)?, &after),
+            });
+            journal::record(conn, &auth, &entries).await?;
+            Ok((after, is_new))
+        })
+        .await?;
+    if is_new {
+        let location = format!(
+            "/api/v1/campaigns/{}/partners/{}",
+            partner.campaign_id, partner.unit_id
+        );
+        crate::http::created(&req, location, &partner)
+    } else {
+        json_response(&req, actix_web::http::StatusCode::OK, &partner)
+    }
+}
+
+/// Remove a unit from the campaign's partners.
+///
+/// Roles: admin.
+#[utoipa::path(
+    tag = "partners",
+    params(("id" = String, Path, description = "Campaign id or slug"), ("unit_id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Removed"))
+)]
+#[delete("/campaigns/{id}/partners/{unit_id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(String, Uuid)>,
+    if_match: IfMatch,
+) -> AppResult<HttpResponse> {
+    let auth = authorize(&principal, Subject::Partner, &[])?;
+    let (id, unit_id) = path.into_inner();
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let campaign = campaigns::find(conn, &id).await?;
+        let before = find(conn, campaign.id, unit_id, true)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        if_match.check(&before)?;
+        diesel::delete(campaign_partners::table.find(before.id))
+            .execute(conn)
+            .await?;
+        journal::record(
+            conn,
+            &auth,
+            &[entry(
+                Entry::deleted("partner", before.id, &before)?,
+                &before,
+            )],
+        )
+        .await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

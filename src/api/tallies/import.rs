@@ -1,0 +1,425 @@
+//! `POST /tallies/import`: tallies from a spreadsheet saved as CSV. Excel on Chinese Windows
+//! writes GBK; others write UTF-8 with or without a BOM. The encoding is detected, headers
+//! may be field names or their Chinese labels, and errors name the CSV line.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use encoding_rs::{Encoding, GB18030};
+use uuid::Uuid;
+
+use super::{BatchResult, Category, MAX_BATCH, Measure, Source, TallyInput, apply_many};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::body::{declared_length, has_content_type, read_body};
+use crate::http::json_ok;
+use crate::schema::units;
+
+/// API.md: 10 MiB of CSV.
+pub const CSV_LIMIT: usize = 10 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Column {
+    CampaignId,
+    EventId,
+    TrainingId,
+    Category,
+    Measure,
+    Count,
+    TallyDate,
+    ReportingUnit,
+    Note,
+}
+
+const HEADERS: &[(&str, Column)] = &[
+    ("campaign_id", Column::CampaignId),
+    ("活动周", Column::CampaignId),
+    ("event_id", Column::EventId),
+    ("活动", Column::EventId),
+    ("training_id", Column::TrainingId),
+    ("培训", Column::TrainingId),
+    ("category", Column::Category),
+    ("类别", Column::Category),
+    ("measure", Column::Measure),
+    ("口径", Column::Measure),
+    ("count", Column::Count),
+    ("人数", Column::Count),
+    ("tally_date", Column::TallyDate),
+    ("日期", Column::TallyDate),
+    ("reporting_unit_id", Column::ReportingUnit),
+    ("填报单位", Column::ReportingUnit),
+    ("note", Column::Note),
+    ("备注", Column::Note),
+];
+
+/// Chinese labels accepted for categories and measures, as people type them in a sheet.
+const CATEGORY_LABELS: &[(&str, Category)] = &[
+    ("在职人员", Category::Employed),
+    ("学生", Category::Student),
+    ("在校学生", Category::Student),
+    ("外来务工人员", Category::MigrantWorker),
+    ("进城务工人员", Category::MigrantWorker),
+    ("家庭妇女", Category::Homemaker),
+    ("离退休人员", Category::Retiree),
+    ("离退休干部职工", Category::Retiree),
+    ("返乡人员", Category::Returnee),
+    ("失业人员", Category::Unemployed),
+    ("退伍军人", Category::Veteran),
+    ("残疾人", Category::Disabled),
+    ("老年人", Category::Senior),
+    ("儿童", Category::Child),
+    ("一般市民", Category::General),
+    ("市民", Category::General),
+];
+
+const MEASURE_LABELS: &[(&str, Measure)] =
+    &[("人数", Measure::Headcount), ("人次", Measure::PersonTimes)];
+
+/// Import tallies from CSV (UTF-8 with or without BOM, or GBK; detected, no charset needed).
+///
+/// Header names are the `TallyInput` field names or their Chinese labels: 活动 `event_id`,
+/// 培训 `training_id`, 类别 `category`, 口径 `measure`, 人数 `count`, 日期 `tally_date`,
+/// 填报单位 `reporting_unit_id` (a unit id, name or short name; defaults to the caller's unit),
+/// 备注 `note`. Categories and measures may be given by their Chinese names (学生, 人次, ...),
+/// dates as `2014-10-19` or `2014/10/19`. Rows are upserted like `POST /tallies/batch`: all or
+/// nothing, and errors name the line (`line[4].count`).
+///
+/// Roles: admin; editor or reporter, for rows of its own unit.
+#[utoipa::path(
+    tag = "tallies",
+    request_body(content = String, content_type = "text/csv",
+        example = "活动,类别,口径,人数,日期,备注\n0193c0de-0000-7000-8000-000000000001,学生,人数,120,2014-10-19,开幕式\n"),
+    security(("bearer" = [])),
+    responses((status = 200, body = BatchResult))
+)]
+#[post("/tallies/import")]
+pub async fn import(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    if !has_content_type(&req, &["text/csv", "application/csv"]) {
+        return Err(AppError::unsupported_media_type("text/csv"));
+    }
+    if declared_length(&req).is_some_and(|len| len > CSV_LIMIT) {
+        return Err(AppError::payload_too_large(CSV_LIMIT));
+    }
+    let bytes = read_body(payload.into_inner(), CSV_LIMIT).await?;
+    let text = decode(&bytes)?;
+    let rows = {
+        let mut conn = state.conn().await?;
+        parse(&mut conn, &text).await?
+    };
+    let outcomes = apply_many(&state, &principal, rows, Source::Import).await?;
+    json_ok(&req, &BatchResult::from_outcomes(&outcomes))
+}
+
+/// UTF-8 (BOM or not), UTF-16 with a BOM, else GB18030 (a superset of GBK).
+fn decode(bytes: &[u8]) -> AppResult<Cow<'_, str>> {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
+        return encoding
+            .decode_without_bom_handling_and_without_replacement(&bytes[bom_len..])
+            .ok_or_else(|| {
+                AppError::bad_request(format!("the file is not valid {}", encoding.name()))
+            });
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(Cow::Borrowed(text));
+    }
+    GB18030
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .ok_or_else(|| AppError::bad_request("the file is neither UTF-8 nor GBK text"))
+}
+
+fn invalid(errors: Vec<FieldError>) -> AppError {
+    AppError::validation(errors)
+}
+
+/// Parses the CSV into labelled tally inputs, reporting every bad cell.
+async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<Vec<(String, TallyInput)>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| AppError::bad_request(format!("cannot read the CSV header: {e}")))?
+        .clone();
+    let mut columns: Vec<Column> = Vec::new();
+    let mut errors = Vec::new();
+    for (i, name) in headers.iter().enumerate() {
+        let key = name.trim_start_matches('\u{feff}').trim().to_lowercase();
+        match HEADERS.iter().find(|(h, _)| *h == key) {
+            Some((_, col)) if columns.contains(col) => errors.push(FieldError::new(
+                format!("header[{i}]"),
+                format!("column `{name}` appears twice"),
+            )),
+            Some((_, col)) => columns.push(*col),
+            None => errors.push(FieldError::new(
+                format!("header[{i}]"),
+                format!("unknown column `{name}`"),
+            )),
+        }
+    }
+    for (required, label) in [
+        (Column::Category, "category/类别"),
+        (Column::Measure, "measure/口径"),
+        (Column::Count, "count/人数"),
+        (Column::TallyDate, "tally_date/日期"),
+    ] {
+        if !columns.contains(&required) {
+            errors.push(FieldError::new(
+                "header",
+                format!("column {label} is required"),
+            ));
+        }
+    }
+    if !columns.contains(&Column::EventId) && !columns.contains(&Column::TrainingId) {
+        errors.push(FieldError::new(
+            "header",
+            "an event_id/活动 or training_id/培训 column is required",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+
+    let mut records = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| AppError::bad_request(format!("malformed CSV: {e}")))?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if records.len() == MAX_BATCH {
+            return Err(AppError::invalid_field(
+                "body",
+                format!("at most {MAX_BATCH} rows per file"),
+            ));
+        }
+        if record.len() != columns.len() {
+            errors.push(FieldError::new(
+                format!("line[{line}]"),
+                format!(
+                    "line {line} has {} cells, the header {}",
+                    record.len(),
+                    columns.len()
+                ),
+            ));
+            continue;
+        }
+        let cells: HashMap<Column, String> = columns
+            .iter()
+            .copied()
+            .zip(record.iter().map(str::to_string))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        records.push((line, cells));
+    }
+    let unit_names = resolve_unit_names(conn, &records).await?;
+
+    let mut rows = Vec::with_capacity(records.len());
+    for (line, cells) in records {
+        let label = format!("line[{line}]");
+        let mut row_errors = Vec::new();
+        let mut err = |name: &str, message: String| {
+            row_errors.push(FieldError::new(format!("{label}.{name}"), message))
+        };
+        let uuid = |col: Column, name: &str, err: &mut dyn FnMut(&str, String)| -> Option<Uuid> {
+            let value = cells.get(&col)?;
+            match Uuid::parse_str(value) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    err(name, format!("line {line}: `{value}` is not an id"));
+                    None
+                }
+            }
+        };
+        let campaign_id = uuid(Column::CampaignId, "campaign_id", &mut err);
+        let event_id = uuid(Column::EventId, "event_id", &mut err);
+        let training_id = uuid(Column::TrainingId, "training_id", &mut err);
+        let category =
+            required(&cells, Column::Category, "category", line, &mut err).and_then(|v| {
+                parse_labelled(v, CATEGORY_LABELS).or_else(|| {
+                    err("category", format!("line {line}: unknown category `{v}`"));
+                    None
+                })
+            });
+        let measure = required(&cells, Column::Measure, "measure", line, &mut err).and_then(|v| {
+            parse_labelled(v, MEASURE_LABELS).or_else(|| {
+                err(
+                    "measure",
+                    format!(
+                        "line {line}: unknown measure `{v}` (人数/headcount or 人次/person_times)"
+                    ),
+                );
+                None
+            })
+        });
+        let count = required(&cells, Column::Count, "count", line, &mut err).and_then(|v| {
+            v.replace(',', "").parse::<i32>().ok().or_else(|| {
+                err("count", format!("line {line}: `{v}` is not a whole number"));
+                None
+            })
+        });
+        let tally_date = required(&cells, Column::TallyDate, "tally_date", line, &mut err)
+            .and_then(|v| {
+                parse_date(v).or_else(|| {
+                    err(
+                        "tally_date",
+                        format!("line {line}: `{v}` is not a date like 2014-10-19"),
+                    );
+                    None
+                })
+            });
+        let reporting_unit_id = cells.get(&Column::ReportingUnit).and_then(|v| {
+            Uuid::parse_str(v)
+                .ok()
+                .or_else(|| unit_names.get(v.as_str()).copied().flatten())
+                .or_else(|| {
+                    let why = if unit_names.contains_key(v.as_str()) {
+                        "names more than one unit"
+                    } else {
+                        "no such unit"
+                    };
+                    err("reporting_unit_id", format!("line {line}: `{v}` {why}"));
+                    None
+                })
+        });
+        let note = cells.get(&Column::Note).cloned();
+        match (category, measure, count, tally_date, row_errors.is_empty()) {
+            (Some(category), Some(measure), Some(count), Some(tally_date), true) => rows.push((
+                label,
+                TallyInput {
+                    campaign_id,
+                    event_id,
+                    training_id,
+                    category,
+                    measure,
+                    count,
+                    tally_date,
+                    reporting_unit_id,
+                    source: Some(Source::Import),
+                    note,
+                },
+            )),
+            _ => errors.extend(row_errors),
+        }
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(invalid(errors))
+    }
+}
+
+fn required<'a>(
+    cells: &'a HashMap<Column, String>,
+    col: Column,
+    name: &str,
+    line: u64,
+    err: &mut dyn FnMut(&str, String),
+) -> Option<&'a str> {
+    let value = cells.get(&col).map(String::as_str);
+    if value.is_none() {
+        err(name, format!("line {line}: {name} is required"));
+    }
+    value
+}
+
+fn parse_labelled<T: std::str::FromStr + Copy>(value: &str, labels: &[(&str, T)]) -> Option<T> {
+    value
+        .to_lowercase()
+        .parse()
+        .ok()
+        .or_else(|| labels.iter().find(|(l, _)| *l == value).map(|(_, v)| *v))
+}
+
+fn parse_date(value: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(value, "%Y/%m/%d"))
+        .ok()
+}
+
+/// Unit names and short names used in the 填报单位 column → the unit (`None` if ambiguous).
+async fn resolve_unit_names(
+    conn: &mut AsyncPgConnection,
+    records: &[(u64, HashMap<Column, String>)],
+) -> AppResult<HashMap<String, Option<Uuid>>> {
+    let names: Vec<String> = records
+        .iter()
+        .filter_map(|(_, cells)| cells.get(&Column::ReportingUnit))
+        .filter(|v| Uuid::parse_str(v).is_err())
+        .cloned()
+        .collect();
+    if names.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found: Vec<(Uuid, String, Option<String>)> = units::table
+        .filter(
+            units::name
+                .eq_any(&names)
+                .or(units::short_name.eq_any(&names)),
+        )
+        .select((units::id, units::name, units::short_name))
+        .load(conn)
+        .await?;
+    let mut by_name: HashMap<String, Option<Uuid>> = HashMap::new();
+    for (id, name, short) in found {
+        for key in std::iter::once(name).chain(short) {
+            by_name
+                .entry(key)
+                .and_modify(|existing| {
+                    if *existing != Some(id) {
+                        *existing = None;
+                    }
+                })
+                .or_insert(Some(id));
+        }
+    }
+    Ok(by_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_utf8_bom_and_gbk() {
+        let text = "类别,人数\n学生,12\n";
+        assert_eq!(decode(text.as_bytes()).unwrap(), text);
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(text.as_bytes());
+        assert_eq!(decode(&bom).unwrap(), text);
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        assert!(std::str::from_utf8(&gbk).is_err());
+        assert_eq!(decode(&gbk).unwrap(), text);
+    }
+
+    #[test]
+    fn labels_and_dates() {
+        assert_eq!(
+            parse_labelled("学生", CATEGORY_LABELS),
+            Some(Category::Student)
+        );
+        assert_eq!(
+            parse_labelled("Student", CATEGORY_LABELS),
+            Some(Category::Student)
+        );
+        assert_eq!(
+            parse_labelled("人次", MEASURE_LABELS),
+            Some(Measure::PersonTimes)
+        );
+        assert_eq!(
+            parse_date("2014/10/9"),
+            NaiveDate::from_ymd_opt(2014, 10, 9)
+        );
+        assert_eq!(parse_date("19.10.2014"), None);
+    }
+}

@@ -1,0 +1,687 @@
+//! `/tallies`: participant counts, reported by units for an event or a training.
+//!
+//! A tally's natural key is (subject, category, measure, tally_date, reporting unit): `PUT`,
+//! `POST /tallies/batch` and `POST /tallies/import` upsert on it, so a script that sends the
+//! same file twice changes nothing. Every change of a count is kept in the tally's history.
+
+mod import;
+mod upsert;
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{Principal, Subject, authorize};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::{
+    BodyLimit, Cursor, IfMatch, JsonBody, Page, PageParams, json_ok, json_response, merge_patch,
+};
+use crate::journal::{self, Entry};
+use crate::schema::{tallies, tally_history};
+
+pub use upsert::{Outcome, ValidTally, prepare, upsert};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(put_tally)
+        .service(
+            // Its own scope only to give it a larger body limit.
+            utoipa_actix_web::scope::scope("/tallies/batch")
+                .app_data(BodyLimit(BATCH_BODY_LIMIT))
+                .service(batch),
+        )
+        .service(import::import)
+        .service(show)
+        .service(update)
+        .service(remove)
+        .service(history);
+}
+
+/// Rows per batch.
+pub const MAX_BATCH: usize = 5000;
+/// JSON body limit of `POST /tallies/batch` (API.md: 8 MiB).
+pub const BATCH_BODY_LIMIT: usize = 8 << 20;
+
+crate::text_enum! {
+    /// Who was counted (also the values of a training's `target_groups`).
+    pub enum Category {
+        /// 在职人员
+        Employed = "employed",
+        /// 在校学生
+        Student = "student",
+        /// 外来务工人员
+        MigrantWorker = "migrant_worker",
+        /// 家庭妇女
+        Homemaker = "homemaker",
+        /// 离退休人员
+        Retiree = "retiree",
+        /// 返乡人员
+        Returnee = "returnee",
+        /// 失业人员
+        Unemployed = "unemployed",
+        /// 退伍军人
+        Veteran = "veteran",
+        /// 残疾人
+        Disabled = "disabled",
+        /// 老年人
+        Senior = "senior",
+        /// 儿童
+        Child = "child",
+        /// 一般市民
+        General = "general",
+    }
+}
+
+crate::text_enum! {
+    /// `headcount`: distinct people (人数); `person_times`: attendances (人次).
+    pub enum Measure {
+        Headcount = "headcount",
+        PersonTimes = "person_times",
+    }
+}
+
+crate::text_enum! {
+    pub enum Source {
+        Manual = "manual",
+        Script = "script",
+        Import = "import",
+    }
+}
+
+/// A tally as sent by clients.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TallyInput {
+    /// Optional: taken from the event or training (422 if it disagrees).
+    pub campaign_id: Option<Uuid>,
+    /// Exactly one of `event_id` and `training_id`.
+    pub event_id: Option<Uuid>,
+    pub training_id: Option<Uuid>,
+    pub category: Category,
+    pub measure: Measure,
+    #[schema(minimum = 0, example = 320)]
+    pub count: i32,
+    #[schema(example = "2014-10-19")]
+    pub tally_date: NaiveDate,
+    /// Defaults to the caller's unit (required for admin tokens).
+    pub reporting_unit_id: Option<Uuid>,
+    /// Defaults to `manual` (`script` in batches, `import` for CSV).
+    pub source: Option<Source>,
+    #[schema(example = "开幕式现场签到统计", max_length = 500)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = tallies)]
+pub struct Tally {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub event_id: Option<Uuid>,
+    pub training_id: Option<Uuid>,
+    pub category: Category,
+    pub measure: Measure,
+    pub count: i32,
+    pub tally_date: NaiveDate,
+    pub reporting_unit_id: Uuid,
+    pub source: Source,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Tally> for TallyInput {
+    fn from(t: &Tally) -> Self {
+        TallyInput {
+            campaign_id: Some(t.campaign_id),
+            event_id: t.event_id,
+            training_id: t.training_id,
+            category: t.category,
+            measure: t.measure,
+            count: t.count,
+            tally_date: t.tally_date,
+            reporting_unit_id: Some(t.reporting_unit_id),
+            source: Some(t.source),
+            note: t.note.clone(),
+        }
+    }
+}
+
+pub fn created_entry(t: &Tally) -> AppResult<Entry> {
+    Ok(Entry::created("tally", t.id, t)?
+        .campaign(t.campaign_id)
+        .owner(Some(t.reporting_unit_id)))
+}
+
+pub fn deleted_entry(t: &Tally) -> AppResult<Entry> {
+    Ok(Entry::deleted("tally", t.id, t)?
+        .campaign(t.campaign_id)
+        .owner(Some(t.reporting_unit_id)))
+}
+
+pub async fn of_event(conn: &mut AsyncPgConnection, event_id: Uuid) -> AppResult<Vec<Tally>> {
+    Ok(tallies::table
+        .filter(tallies::event_id.eq(event_id))
+        .select(Tally::as_select())
+        .for_update()
+        .load(conn)
+        .await?)
+}
+
+pub async fn of_training(conn: &mut AsyncPgConnection, training_id: Uuid) -> AppResult<Vec<Tally>> {
+    Ok(tallies::table
+        .filter(tallies::training_id.eq(training_id))
+        .select(Tally::as_select())
+        .for_update()
+        .load(conn)
+        .await?)
+}
+
+pub async fn delete_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<()> {
+    if !ids.is_empty() {
+        diesel::delete(tallies::table.filter(tallies::id.eq_any(ids)))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn record_history(
+    conn: &mut AsyncPgConnection,
+    changes: &[(Uuid, i32)],
+    changed_by: &str,
+) -> AppResult<()> {
+    use diesel::sql_types::{Array, Int4, Text, Uuid as SqlUuid};
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let (ids, counts): (Vec<Uuid>, Vec<i32>) = changes.iter().copied().unzip();
+    diesel::sql_query(
+        "INSERT INTO tally_history (tally_id, count, changed_by) \
+         SELECT t.id, t.count, $3 FROM unnest($1::uuid[], $2::int4[]) AS t(id, count)",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<Int4>, _>(counts)
+    .bind::<Text, _>(changed_by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn location(t: &Tally) -> String {
+    format!("/api/v1/tallies/{}", t.id)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TallyFilter {
+    pub campaign_id: Option<Uuid>,
+    pub event_id: Option<Uuid>,
+    pub training_id: Option<Uuid>,
+    pub category: Option<Category>,
+    pub measure: Option<Measure>,
+    /// The reporting unit.
+    pub unit_id: Option<Uuid>,
+    /// Tallies dated on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Tallies dated on or before this day.
+    pub to: Option<NaiveDate>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// List tallies.
+///
+/// Roles: any valid token.
+#[utoipa::path(
+    tag = "tallies",
+    params(PageParams, TallyFilter),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<Tally>))
+)]
+#[get("/tallies")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: Principal,
+    page: web::Query<PageParams>,
+    filter: web::Query<TallyFilter>,
+) -> AppResult<HttpResponse> {
+    let page = page.validate()?;
+    let mut query = tallies::table
+        .select(Tally::as_select())
+        .order(tallies::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(tallies::id.gt(after.id()?));
+    }
+    if let Some(v) = filter.campaign_id {
+        query = query.filter(tallies::campaign_id.eq(v));
+    }
+    if let Some(v) = filter.event_id {
+        query = query.filter(tallies::event_id.eq(v));
+    }
+    if let Some(v) = filter.training_id {
+        query = query.filter(tallies::training_id.eq(v));
+    }
+    if let Some(v) = filter.category {
+        query = query.filter(tallies::category.eq(v));
+    }
+    if let Some(v) = filter.measure {
+        query = query.filter(tallies::measure.eq(v));
+    }
+    if let Some(v) = filter.unit_id {
+        query = query.filter(tallies::reporting_unit_id.eq(v));
+    }
+    if let Some(v) = filter.from {
+        query = query.filter(tallies::tally_date.ge(v));
+    }
+    if let Some(v) = filter.to {
+        query = query.filter(tallies::tally_date.le(v));
+    }
+    if let Some(v) = filter.updated_since {
+        query = query.filter(tallies::updated_at.ge(v));
+    }
+    let rows = query.load(&mut state.conn().await?).await?;
+    Page::from_rows(rows, &page, |t: &Tally| Cursor::by_id(t.id)).respond(&req)
+}
+
+/// Create a tally. A tally with the same natural key is a 409; `PUT /tallies` replaces it.
+///
+/// Roles: admin; editor or reporter of the reporting unit.
+#[utoipa::path(
+    tag = "tallies",
+    request_body = TallyInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = Tally, headers(("Location" = String), ("ETag" = String))))
+)]
+#[post("/tallies")]
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody<TallyInput>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let tally = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let (auth, valid) = prepare_one(conn, &principal, body.0, Source::Manual).await?;
+            let tally: Tally = diesel::insert_into(tallies::table)
+                .values((tallies::id.eq(Uuid::now_v7()), valid.changeset()))
+                .returning(Tally::as_returning())
+                .get_result(conn)
+                .await?;
+            record_history(conn, &[(tally.id, tally.count)], &auth.actor().subject).await?;
+            journal::record(conn, &auth, &[created_entry(&tally)?]).await?;
+            Ok(tally)
+        })
+        .await?;
+    crate::http::created(&req, location(&tally), &tally)
+}
+
+/// Validates one tally and authorizes the caller for it.
+async fn prepare_one(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    input: TallyInput,
+    default_source: Source,
+) -> AppResult<(crate::auth::Authorized, ValidTally)> {
+    let mut prepared = prepare(
+        conn,
+        principal,
+        vec![(String::new(), input)],
+        default_source,
+    )
+    .await?;
+    let valid = prepared.remove(0);
+    let auth = authorize(principal, Subject::Tally, &[Some(valid.reporting_unit_id)])?;
+    Ok((auth, valid))
+}
+
+/// Create or replace the tally with this natural key: 201 when created, 200 when replaced or
+/// unchanged. Re-sending the same tally changes nothing and adds no history.
+///
+/// Roles: admin; editor or reporter of the reporting unit.
+#[utoipa::path(
+    tag = "tallies",
+    request_body = TallyInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Tally, description = "Created", headers(("Location" = String), ("ETag" = String))),
+        (status = 200, body = Tally, description = "Replaced or unchanged", headers(("ETag" = String)))
+    )
+)]
+#[put("/tallies")]
+pub async fn put_tally(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody<TallyInput>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let (tally, outcome) = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let (auth, valid) = prepare_one(conn, &principal, body.0, Source::Manual).await?;
+            let mut results = upsert(conn, &auth, vec![valid]).await?;
+            Ok(results.remove(0))
+        })
+        .await?;
+    if outcome == Outcome::Created {
+        crate::http::created(&req, location(&tally), &tally)
+    } else {
+        let mut res = json_response(&req, actix_web::http::StatusCode::OK, &tally)?;
+        let location = actix_web::http::header::HeaderValue::try_from(location(&tally))
+            .map_err(AppError::internal)?;
+        res.headers_mut()
+            .insert(actix_web::http::header::CONTENT_LOCATION, location);
+        Ok(res)
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchInput {
+    /// Up to 5,000 tallies (`TallyInput`), all applied or none.
+    #[schema(value_type = Vec<TallyInput>)]
+    pub items: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItemResult {
+    pub index: usize,
+    pub id: Uuid,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub items: Vec<BatchItemResult>,
+}
+
+impl BatchResult {
+    fn from_outcomes(outcomes: &[(Tally, Outcome)]) -> Self {
+        let count = |o: Outcome| outcomes.iter().filter(|(_, x)| *x == o).count();
+        BatchResult {
+            created: count(Outcome::Created),
+            updated: count(Outcome::Updated),
+            unchanged: count(Outcome::Unchanged),
+            items: outcomes
+                .iter()
+                .enumerate()
+                .map(|(index, (t, outcome))| BatchItemResult {
+                    index,
+                    id: t.id,
+                    outcome: *outcome,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Upserts many tallies in one transaction: all land or none. Every bad row is reported
+/// by its index (`items[3].count`); rows of other units make it a 403 naming them.
+///
+/// Roles: admin; editor or reporter, for rows of its own unit.
+#[utoipa::path(
+    tag = "tallies",
+    request_body = BatchInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = BatchResult))
+)]
+#[post("")]
+pub async fn batch(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody<BatchInput>,
+) -> AppResult<HttpResponse> {
+    let items = body.0.items;
+    if items.len() > MAX_BATCH {
+        return Err(AppError::invalid_field(
+            "items",
+            format!(
+                "at most {MAX_BATCH} tallies per batch (got {})",
+                items.len()
+            ),
+        ));
+    }
+    let mut errors = Vec::new();
+    let mut inputs = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let label = format!("items[{i}]");
+        match crate::http::body::from_value::<TallyInput>(item) {
+            Ok(input) => inputs.push((label, input)),
+            Err(e) => errors.extend(e.field_errors().iter().map(|f| prefixed(&label, f))),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    let outcomes = apply_many(&state, &principal, inputs, Source::Script).await?;
+    json_ok(&req, &BatchResult::from_outcomes(&outcomes))
+}
+
+fn prefixed(label: &str, f: &FieldError) -> FieldError {
+    let field = if f.field == "body" {
+        label.to_string()
+    } else {
+        format!("{label}.{}", f.field)
+    };
+    FieldError::new(field, f.message.clone())
+}
+
+/// Validates, authorizes (every row) and upserts, in one transaction.
+async fn apply_many(
+    state: &AppState,
+    principal: &Principal,
+    inputs: Vec<(String, TallyInput)>,
+    default_source: Source,
+) -> AppResult<Vec<(Tally, Outcome)>> {
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let valid = prepare(conn, principal, inputs, default_source).await?;
+        let owners: Vec<Option<Uuid>> = valid.iter().map(|v| Some(v.reporting_unit_id)).collect();
+        let auth = match authorize(principal, Subject::Tally, &owners) {
+            Ok(auth) => auth,
+            Err(e) => {
+                let refused: Vec<FieldError> = valid
+                    .iter()
+                    .filter(|v| {
+                        authorize(principal, Subject::Tally, &[Some(v.reporting_unit_id)]).is_err()
+                    })
+                    .map(|v| {
+                        FieldError::new(
+                            v.field("reporting_unit_id"),
+                            "not a unit this token may report for",
+                        )
+                    })
+                    .collect();
+                return Err(e.with_errors(refused));
+            }
+        };
+        upsert(conn, &auth, valid).await
+    })
+    .await
+}
+
+/// Get a tally.
+///
+/// Roles: any valid token.
+#[utoipa::path(
+    tag = "tallies",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Tally, headers(("ETag" = String))))
+)]
+#[get("/tallies/{id}")]
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: Principal,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let tally: Tally = tallies::table
+        .find(*id)
+        .select(Tally::as_select())
+        .first(&mut state.conn().await?)
+        .await?;
+    json_ok(&req, &tally)
+}
+
+/// Change a tally (JSON merge patch). A new count is added to its history.
+///
+/// Roles: admin; editor or reporter of the reporting unit.
+#[utoipa::path(
+    tag = "tallies",
+    params(("id" = Uuid, Path)),
+    request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a TallyInput",
+        content_type = "application/merge-patch+json", example = json!({"count": 350})),
+    security(("bearer" = [])),
+    responses((status = 200, body = Tally, headers(("ETag" = String))))
+)]
+#[patch("/tallies/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    patch: JsonBody<serde_json::Value>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let tally = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let before: Tally = tallies::table
+                .find(*id)
+                .select(Tally::as_select())
+                .for_update()
+                .first(conn)
+                .await?;
+            authorize(
+                &principal,
+                Subject::Tally,
+                &[Some(before.reporting_unit_id)],
+            )?;
+            if_match.check(&before)?;
+            let input = merge_patch::merged(&TallyInput::from(&before), &patch.0)?;
+            let (auth, valid) = prepare_one(conn, &principal, input, before.source).await?;
+            let after: Tally = diesel::update(tallies::table.find(before.id))
+                .set((valid.changeset(), tallies::updated_at.eq(diesel::dsl::now)))
+                .returning(Tally::as_returning())
+                .get_result(conn)
+                .await?;
+            if after.count != before.count {
+                record_history(conn, &[(after.id, after.count)], &auth.actor().subject).await?;
+            }
+            let entry = Entry::updated("tally", after.id, &before, &after)?
+                .campaign(after.campaign_id)
+                .owner(Some(after.reporting_unit_id));
+            journal::record(conn, &auth, &[entry]).await?;
+            Ok(after)
+        })
+        .await?;
+    json_ok(&req, &tally)
+}
+
+/// Delete a tally (and its history).
+///
+/// Roles: admin; editor or reporter of the reporting unit.
+#[utoipa::path(
+    tag = "tallies",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Deleted"))
+)]
+#[delete("/tallies/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let before: Tally = tallies::table
+            .find(*id)
+            .select(Tally::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        let auth = authorize(
+            &principal,
+            Subject::Tally,
+            &[Some(before.reporting_unit_id)],
+        )?;
+        if_match.check(&before)?;
+        diesel::delete(tallies::table.find(before.id))
+            .execute(conn)
+            .await?;
+        journal::record(conn, &auth, &[deleted_entry(&before)?]).await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = tally_history)]
+pub struct HistoryEntry {
+    #[serde(skip)]
+    pub id: i64,
+    pub count: i32,
+    pub changed_at: DateTime<Utc>,
+    /// `token:<name>`, `account:<username>` or `system:<task>`.
+    pub changed_by: String,
+}
+
+/// Every count this tally has had, oldest first.
+///
+/// Roles: any valid token.
+#[utoipa::path(
+    tag = "tallies",
+    params(("id" = Uuid, Path), PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<HistoryEntry>))
+)]
+#[get("/tallies/{id}/history")]
+pub async fn history(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: Principal,
+    id: web::Path<Uuid>,
+    page: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
+    let page = page.validate()?;
+    let mut conn = state.conn().await?;
+    let exists: Option<Uuid> = tallies::table
+        .find(*id)
+        .select(tallies::id)
+        .first(&mut conn)
+        .await
+        .optional()?;
+    exists.ok_or_else(AppError::not_found)?;
+    let mut query = tally_history::table
+        .filter(tally_history::tally_id.eq(*id))
+        .select(HistoryEntry::as_select())
+        .order(tally_history::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(tally_history::id.gt(after.seq()?));
+    }
+    let rows = query.load(&mut conn).await?;
+    Page::from_rows(rows, &page, |h: &HistoryEntry| Cursor::by_seq(h.id)).respond(&req)
+}
+
+/// Plausible calendar dates only.
+fn plausible_date(d: NaiveDate) -> bool {
+    (1990..=2100).contains(&d.year())
+}

@@ -1,0 +1,414 @@
+//! Validation and upsert of many tallies at once (PUT, batch, CSV import): a few bulk
+//! lookups and three multi-row statements, whatever the number of rows.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Date, Int4, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    Category, Measure, Source, Tally, TallyInput, created_entry, plausible_date, record_history,
+};
+use crate::auth::{Authorized, Principal};
+use crate::error::AppResult;
+use crate::journal::{self, Entry};
+use crate::schema::{events, tallies, trainings, units};
+use crate::validate::Checks;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// A tally that passed validation, with its label (`items[3]`, `line 4`) for error messages.
+#[derive(Debug, Clone)]
+pub struct ValidTally {
+    pub label: String,
+    pub campaign_id: Uuid,
+    pub event_id: Option<Uuid>,
+    pub training_id: Option<Uuid>,
+    pub category: Category,
+    pub measure: Measure,
+    pub count: i32,
+    pub tally_date: NaiveDate,
+    pub reporting_unit_id: Uuid,
+    pub source: Source,
+    pub note: Option<String>,
+}
+
+type NaturalKey = (Uuid, Category, Measure, NaiveDate, Uuid);
+
+impl ValidTally {
+    pub fn field(&self, name: &str) -> String {
+        field(&self.label, name)
+    }
+
+    fn subject(&self) -> Uuid {
+        self.event_id.or(self.training_id).unwrap_or_default()
+    }
+
+    fn key(&self) -> NaturalKey {
+        (
+            self.subject(),
+            self.category,
+            self.measure,
+            self.tally_date,
+            self.reporting_unit_id,
+        )
+    }
+
+    #[allow(clippy::type_complexity)]
+    pub fn changeset(
+        &self,
+    ) -> (
+        diesel::dsl::Eq<tallies::campaign_id, Uuid>,
+        diesel::dsl::Eq<tallies::event_id, Option<Uuid>>,
+        diesel::dsl::Eq<tallies::training_id, Option<Uuid>>,
+        diesel::dsl::Eq<tallies::category, Category>,
+        diesel::dsl::Eq<tallies::measure, Measure>,
+        diesel::dsl::Eq<tallies::count, i32>,
+        diesel::dsl::Eq<tallies::tally_date, NaiveDate>,
+        diesel::dsl::Eq<tallies::reporting_unit_id, Uuid>,
+        diesel::dsl::Eq<tallies::source, Source>,
+        diesel::dsl::Eq<tallies::note, Option<String>>,
+    ) {
+        (
+            tallies::campaign_id.eq(self.campaign_id),
+            tallies::event_id.eq(self.event_id),
+            tallies::training_id.eq(self.training_id),
+            tallies::category.eq(self.category),
+            tallies::measure.eq(self.measure),
+            tallies::count.eq(self.count),
+            tallies::tally_date.eq(self.tally_date),
+            tallies::reporting_unit_id.eq(self.reporting_unit_id),
+            tallies::source.eq(self.source),
+            tallies::note.eq(self.note.clone()),
+        )
+    }
+}
+
+fn field(label: &str, name: &str) -> String {
+    if label.is_empty() {
+        name.to_string()
+    } else {
+        format!("{label}.{name}")
+    }
+}
+
+/// Validates tallies in bulk: shape, references (one query per table), the campaign agreeing
+/// with the event or training, and no natural key twice. Reports every bad row at once.
+pub async fn prepare(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    inputs: Vec<(String, TallyInput)>,
+    default_source: Source,
+) -> AppResult<Vec<ValidTally>> {
+    let mut c = Checks::new();
+    let event_ids: Vec<Uuid> = inputs.iter().filter_map(|(_, t)| t.event_id).collect();
+    let training_ids: Vec<Uuid> = inputs.iter().filter_map(|(_, t)| t.training_id).collect();
+    let event_campaigns: HashMap<Uuid, Uuid> = if event_ids.is_empty() {
+        HashMap::new()
+    } else {
+        events::table
+            .filter(events::id.eq_any(&event_ids))
+            .select((events::id, events::campaign_id))
+            .load::<(Uuid, Uuid)>(conn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let training_campaigns: HashMap<Uuid, Uuid> = if training_ids.is_empty() {
+        HashMap::new()
+    } else {
+        trainings::table
+            .filter(trainings::id.eq_any(&training_ids))
+            .select((trainings::id, trainings::campaign_id))
+            .load::<(Uuid, Uuid)>(conn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let unit_ids: Vec<Uuid> = inputs
+        .iter()
+        .filter_map(|(_, t)| t.reporting_unit_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let known_units: HashSet<Uuid> = if unit_ids.is_empty() {
+        HashSet::new()
+    } else {
+        units::table
+            .filter(units::id.eq_any(&unit_ids))
+            .select(units::id)
+            .load::<Uuid>(conn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+
+    let mut seen: HashMap<NaturalKey, String> = HashMap::new();
+    let mut valid = Vec::with_capacity(inputs.len());
+    for (label, t) in inputs {
+        let f = |name: &str| field(&label, name);
+        let mut row_ok = true;
+        let mut fail = |c: &mut Checks, name: &str, message: &str| {
+            c.fail(&f(name), message);
+            row_ok = false;
+        };
+        if t.count < 0 {
+            fail(&mut c, "count", "must not be negative");
+        }
+        if !plausible_date(t.tally_date) {
+            fail(&mut c, "tally_date", "must be between 1990 and 2100");
+        }
+        if t.note
+            .as_ref()
+            .is_some_and(|note| note.chars().count() > 500)
+        {
+            fail(&mut c, "note", "must be at most 500 characters");
+        }
+        let subject_campaign = match (t.event_id, t.training_id) {
+            (Some(_), Some(_)) | (None, None) => {
+                fail(
+                    &mut c,
+                    "event_id",
+                    "exactly one of event_id and training_id is required",
+                );
+                None
+            }
+            (Some(e), None) => {
+                let found = event_campaigns.get(&e).copied();
+                if found.is_none() {
+                    fail(&mut c, "event_id", "no such event");
+                }
+                found
+            }
+            (None, Some(tr)) => {
+                let found = training_campaigns.get(&tr).copied();
+                if found.is_none() {
+                    fail(&mut c, "training_id", "no such training");
+                }
+                found
+            }
+        };
+        if let (Some(given), Some(actual)) = (t.campaign_id, subject_campaign)
+            && given != actual
+        {
+            fail(
+                &mut c,
+                "campaign_id",
+                "disagrees with the campaign of the event or training",
+            );
+        }
+        let reporting_unit = t.reporting_unit_id.or(principal.unit_id);
+        match reporting_unit {
+            None => fail(
+                &mut c,
+                "reporting_unit_id",
+                "is required (admin tokens have no unit)",
+            ),
+            Some(u) if t.reporting_unit_id.is_some() && !known_units.contains(&u) => {
+                fail(&mut c, "reporting_unit_id", "no such unit")
+            }
+            _ => {}
+        }
+        let (Some(campaign_id), Some(reporting_unit_id), true) =
+            (subject_campaign, reporting_unit, row_ok)
+        else {
+            continue;
+        };
+        let tally = ValidTally {
+            label,
+            campaign_id,
+            event_id: t.event_id,
+            training_id: t.training_id,
+            category: t.category,
+            measure: t.measure,
+            count: t.count,
+            tally_date: t.tally_date,
+            reporting_unit_id,
+            source: t.source.unwrap_or(default_source),
+            note: t.note,
+        };
+        match seen.get(&tally.key()) {
+            Some(first) => {
+                let first = if first.is_empty() {
+                    "another row".to_string()
+                } else {
+                    first.clone()
+                };
+                c.fail(
+                    &tally.field("category"),
+                    format!("same subject, category, measure, date and unit as {first}"),
+                );
+            }
+            None => {
+                seen.insert(tally.key(), tally.label.clone());
+                valid.push(tally);
+            }
+        }
+    }
+    c.finish()?;
+    Ok(valid)
+}
+
+#[derive(QueryableByName)]
+struct Upserted {
+    #[diesel(embed)]
+    tally: Tally,
+    #[diesel(sql_type = Bool)]
+    inserted: bool,
+}
+
+const COLUMNS: &str = "tallies.id, tallies.campaign_id, tallies.event_id, tallies.training_id, tallies.category, \
+     tallies.measure, tallies.count, tallies.tally_date, tallies.reporting_unit_id, tallies.source, tallies.note, \
+     tallies.created_at, tallies.updated_at";
+
+/// Creates or replaces `rows` by natural key; returns each row's tally and what happened to
+/// it, in input order. Counts that change are added to the history; only real changes are
+/// journaled. Call inside a transaction.
+pub async fn upsert(
+    conn: &mut AsyncPgConnection,
+    auth: &Authorized,
+    rows: Vec<ValidTally>,
+) -> AppResult<Vec<(Tally, Outcome)>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let subjects: Vec<Uuid> = rows.iter().map(ValidTally::subject).collect();
+    let categories: Vec<Category> = rows.iter().map(|r| r.category).collect();
+    let measures: Vec<Measure> = rows.iter().map(|r| r.measure).collect();
+    let dates: Vec<NaiveDate> = rows.iter().map(|r| r.tally_date).collect();
+    let units: Vec<Uuid> = rows.iter().map(|r| r.reporting_unit_id).collect();
+
+    // Lock what exists, so "before" is exact and concurrent upserts of a key queue up.
+    let existing: Vec<Tally> = diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM tallies \
+         JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::uuid[]) \
+           AS k(subject_id, category, measure, tally_date, reporting_unit_id) \
+           USING (subject_id, category, measure, tally_date, reporting_unit_id) \
+         FOR UPDATE OF tallies"
+    ))
+    .bind::<Array<SqlUuid>, _>(&subjects)
+    .bind::<Array<Text>, _>(&categories)
+    .bind::<Array<Text>, _>(&measures)
+    .bind::<Array<Date>, _>(&dates)
+    .bind::<Array<SqlUuid>, _>(&units)
+    .load(conn)
+    .await?;
+    let before: HashMap<NaturalKey, Tally> =
+        existing.into_iter().map(|t| (key_of(&t), t)).collect();
+
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+    let campaigns: Vec<Uuid> = rows.iter().map(|r| r.campaign_id).collect();
+    let event_ids: Vec<Option<Uuid>> = rows.iter().map(|r| r.event_id).collect();
+    let training_ids: Vec<Option<Uuid>> = rows.iter().map(|r| r.training_id).collect();
+    let counts: Vec<i32> = rows.iter().map(|r| r.count).collect();
+    let sources: Vec<Source> = rows.iter().map(|r| r.source).collect();
+    let notes: Vec<Option<String>> = rows.iter().map(|r| r.note.clone()).collect();
+    let written: Vec<Upserted> = diesel::sql_query(format!(
+        "INSERT INTO tallies (id, campaign_id, event_id, training_id, category, measure, count, tally_date, \
+                              reporting_unit_id, source, note) \
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], \
+                              $7::int4[], $8::date[], $9::uuid[], $10::text[], $11::text[]) \
+         ON CONFLICT ON CONSTRAINT tallies_natural_key DO UPDATE \
+           SET count = EXCLUDED.count, note = EXCLUDED.note, source = EXCLUDED.source, updated_at = now() \
+           WHERE (tallies.count, tallies.note) IS DISTINCT FROM (EXCLUDED.count, EXCLUDED.note) \
+         RETURNING {COLUMNS}, (xmax = 0) AS inserted"
+    ))
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<SqlUuid>, _>(&campaigns)
+    .bind::<Array<Nullable<SqlUuid>>, _>(&event_ids)
+    .bind::<Array<Nullable<SqlUuid>>, _>(&training_ids)
+    .bind::<Array<Text>, _>(&categories)
+    .bind::<Array<Text>, _>(&measures)
+    .bind::<Array<Int4>, _>(&counts)
+    .bind::<Array<Date>, _>(&dates)
+    .bind::<Array<SqlUuid>, _>(&units)
+    .bind::<Array<Text>, _>(&sources)
+    .bind::<Array<Nullable<Text>>, _>(&notes)
+    .load(conn)
+    .await?;
+    let mut written: HashMap<NaturalKey, Upserted> =
+        written.into_iter().map(|u| (key_of(&u.tally), u)).collect();
+
+    let mut results = Vec::with_capacity(rows.len());
+    let mut history = Vec::new();
+    let mut entries = Vec::new();
+    for row in &rows {
+        let key = row.key();
+        let old = before.get(&key);
+        match written.remove(&key) {
+            Some(Upserted {
+                tally,
+                inserted: true,
+            }) => {
+                history.push((tally.id, tally.count));
+                entries.push(created_entry(&tally)?);
+                results.push((tally, Outcome::Created));
+            }
+            Some(Upserted {
+                tally,
+                inserted: false,
+            }) => {
+                // With no "before", a concurrent request created the row after our lock; its
+                // count is unknown here, so record ours.
+                if old.is_none_or(|o| o.count != tally.count) {
+                    history.push((tally.id, tally.count));
+                }
+                let entry = match old {
+                    Some(o) => Entry::updated("tally", tally.id, o, &tally)?,
+                    None => Entry::created("tally", tally.id, &tally)?,
+                };
+                entries.push(
+                    entry
+                        .campaign(tally.campaign_id)
+                        .owner(Some(tally.reporting_unit_id)),
+                );
+                results.push((tally, Outcome::Updated));
+            }
+            None => {
+                let tally = match old {
+                    Some(o) => o.clone(),
+                    // Created by a concurrent request after our lock, with the same values.
+                    None => find_by_key(conn, &key).await?,
+                };
+                results.push((tally, Outcome::Unchanged));
+            }
+        }
+    }
+    record_history(conn, &history, &auth.actor().subject).await?;
+    journal::record(conn, auth, &entries).await?;
+    Ok(results)
+}
+
+fn key_of(t: &Tally) -> NaturalKey {
+    (
+        t.event_id.or(t.training_id).unwrap_or_default(),
+        t.category,
+        t.measure,
+        t.tally_date,
+        t.reporting_unit_id,
+    )
+}
+
+async fn find_by_key(conn: &mut AsyncPgConnection, key: &NaturalKey) -> AppResult<Tally> {
+    let (subject, category, measure, date, unit) = *key;
+    Ok(tallies::table
+        .filter(tallies::subject_id.eq(subject))
+        .filter(tallies::category.eq(category))
+        .filter(tallies::measure.eq(measure))
+        .filter(tallies::tally_date.eq(date))
+        .filter(tallies::reporting_unit_id.eq(unit))
+        .select(Tally::as_select())
+        .first(conn)
+        .await?)
+}

@@ -1,0 +1,638 @@
+//! `/trainings`: free training sessions and courses, with their outcome counts. Owned by the
+//! provider unit; a reporter of that unit may update the outcome counts only.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::api::events::{
+    Dependents, Status, Venue, Visibility, check_campaign_area, default_status, default_visibility,
+};
+use crate::api::tallies::Category;
+use crate::api::units;
+use crate::app::AppState;
+use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
+use crate::error::{AppError, AppResult};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
+use crate::journal::{self, Entry};
+use crate::schema::{events, trainings};
+use crate::validate::{Checks, search_term};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(show)
+        .service(update)
+        .service(remove);
+}
+
+crate::text_enum! {
+    pub enum TrainingSubject {
+        /// 电脑
+        Computer = "computer",
+        /// 英语
+        English = "english",
+        /// 家政
+        Housekeeping = "housekeeping",
+        /// 礼仪
+        Etiquette = "etiquette",
+        /// 人力资源开发
+        HrDevelopment = "hr_development",
+        /// 学习发展与自我提升
+        SelfImprovement = "self_improvement",
+        /// 进城务工人员教育与就业再就业
+        Employment = "employment",
+        Other = "other",
+    }
+}
+
+/// The fields a reporter may change.
+const OUTCOME_FIELDS: &[&str] = &["enrolled", "completed", "employed_after"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingInput {
+    /// Cannot be changed later.
+    pub campaign_id: Uuid,
+    /// The event this session belongs to, if any (same campaign).
+    pub event_id: Option<Uuid>,
+    #[schema(
+        example = "免费电脑操作与办公应用培训班",
+        min_length = 1,
+        max_length = 200
+    )]
+    pub title: String,
+    pub subject: TrainingSubject,
+    /// The owning unit.
+    pub provider_unit_id: Uuid,
+    #[serde(default)]
+    #[schema(example = json!(["returnee", "unemployed", "veteran"]))]
+    pub target_groups: Vec<Category>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub venue: Option<Venue>,
+    #[schema(minimum = 0, example = 100)]
+    pub capacity: Option<i32>,
+    /// 0 means free.
+    #[serde(default)]
+    #[schema(minimum = 0, example = 0)]
+    pub fee_cents: i32,
+    /// `employed_after <= completed <= enrolled <= capacity`.
+    #[serde(default)]
+    #[schema(minimum = 0, example = 92)]
+    pub enrolled: i32,
+    #[serde(default)]
+    #[schema(minimum = 0, example = 86)]
+    pub completed: i32,
+    #[serde(default)]
+    #[schema(minimum = 0, example = 52)]
+    pub employed_after: i32,
+    #[serde(default = "default_status")]
+    pub status: Status,
+    #[serde(default = "default_visibility")]
+    pub visibility: Visibility,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = trainings, treat_none_as_null = true)]
+struct TrainingValues {
+    campaign_id: Uuid,
+    event_id: Option<Uuid>,
+    title: String,
+    subject: TrainingSubject,
+    provider_unit_id: Uuid,
+    target_groups: Vec<Category>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    venue_name: Option<String>,
+    venue_address: Option<String>,
+    capacity: Option<i32>,
+    fee_cents: i32,
+    enrolled: i32,
+    completed: i32,
+    employed_after: i32,
+    status: Status,
+    visibility: Visibility,
+}
+
+impl TrainingInput {
+    async fn validate(self, conn: &mut AsyncPgConnection) -> AppResult<TrainingValues> {
+        let mut c = Checks::new();
+        c.text("title", &self.title, 200);
+        Venue::check(self.venue.as_ref(), &mut c);
+        c.check(
+            self.ends_at >= self.starts_at,
+            "ends_at",
+            "must not be before starts_at",
+        );
+        c.check(self.fee_cents >= 0, "fee_cents", "must not be negative");
+        c.check(
+            self.capacity.is_none_or(|n| n >= 0),
+            "capacity",
+            "must not be negative",
+        );
+        c.check(self.enrolled >= 0, "enrolled", "must not be negative");
+        c.check(
+            (0..=self.enrolled.max(0)).contains(&self.completed),
+            "completed",
+            "must be between 0 and enrolled",
+        );
+        c.check(
+            (0..=self.completed.max(0)).contains(&self.employed_after),
+            "employed_after",
+            "must be between 0 and completed",
+        );
+        if let Some(capacity) = self.capacity {
+            c.check(
+                self.enrolled <= capacity,
+                "enrolled",
+                "must not exceed capacity",
+            );
+        }
+        for (i, group) in self.target_groups.iter().enumerate() {
+            c.check(
+                !self.target_groups[..i].contains(group),
+                &format!("target_groups[{i}]"),
+                "is listed twice",
+            );
+        }
+        check_campaign_area(conn, self.campaign_id, None, &mut c).await?;
+        if let Some(event_id) = self.event_id {
+            let campaign: Option<Uuid> = events::table
+                .find(event_id)
+                .select(events::campaign_id)
+                .first(conn)
+                .await
+                .optional()?;
+            match campaign {
+                None => c.fail("event_id", "no such event"),
+                Some(campaign) if campaign != self.campaign_id => {
+                    c.fail("event_id", "belongs to another campaign")
+                }
+                _ => {}
+            }
+        }
+        for e in
+            units::check_exist(conn, &[("provider_unit_id".into(), self.provider_unit_id)]).await?
+        {
+            c.fail(&e.field, e.message);
+        }
+        c.finish()?;
+        let (venue_name, venue_address) = match self.venue {
+            Some(v) => (Some(v.name), v.address),
+            None => (None, None),
+        };
+        Ok(TrainingValues {
+            campaign_id: self.campaign_id,
+            event_id: self.event_id,
+            title: self.title,
+            subject: self.subject,
+            provider_unit_id: self.provider_unit_id,
+            target_groups: self.target_groups,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            venue_name,
+            venue_address,
+            capacity: self.capacity,
+            fee_cents: self.fee_cents,
+            enrolled: self.enrolled,
+            completed: self.completed,
+            employed_after: self.employed_after,
+            status: self.status,
+            visibility: self.visibility,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = trainings)]
+pub struct TrainingRow {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub event_id: Option<Uuid>,
+    pub title: String,
+    pub subject: TrainingSubject,
+    pub provider_unit_id: Uuid,
+    pub target_groups: Vec<Category>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub venue_name: Option<String>,
+    pub venue_address: Option<String>,
+    pub capacity: Option<i32>,
+    pub fee_cents: i32,
+    pub enrolled: i32,
+    pub completed: i32,
+    pub employed_after: i32,
+    pub status: Status,
+    pub visibility: Visibility,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Training {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub event_id: Option<Uuid>,
+    #[schema(example = "免费电脑操作与办公应用培训班")]
+    pub title: String,
+    pub subject: TrainingSubject,
+    pub provider_unit_id: Uuid,
+    pub target_groups: Vec<Category>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub venue: Option<Venue>,
+    pub capacity: Option<i32>,
+    pub fee_cents: i32,
+    pub enrolled: i32,
+    pub completed: i32,
+    pub employed_after: i32,
+    pub status: Status,
+    pub visibility: Visibility,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<TrainingRow> for Training {
+    fn from(r: TrainingRow) -> Self {
+        Training {
+            id: r.id,
+            campaign_id: r.campaign_id,
+            event_id: r.event_id,
+            title: r.title,
+            subject: r.subject,
+            provider_unit_id: r.provider_unit_id,
+            target_groups: r.target_groups,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            venue: Venue::from_columns(r.venue_name, r.venue_address),
+            capacity: r.capacity,
+            fee_cents: r.fee_cents,
+            enrolled: r.enrolled,
+            completed: r.completed,
+            employed_after: r.employed_after,
+            status: r.status,
+            visibility: r.visibility,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+impl From<&Training> for TrainingInput {
+    fn from(t: &Training) -> Self {
+        TrainingInput {
+            campaign_id: t.campaign_id,
+            event_id: t.event_id,
+            title: t.title.clone(),
+            subject: t.subject,
+            provider_unit_id: t.provider_unit_id,
+            target_groups: t.target_groups.clone(),
+            starts_at: t.starts_at,
+            ends_at: t.ends_at,
+            venue: t.venue.clone(),
+            capacity: t.capacity,
+            fee_cents: t.fee_cents,
+            enrolled: t.enrolled,
+            completed: t.completed,
+            employed_after: t.employed_after,
+            status: t.status,
+            visibility: t.visibility,
+        }
+    }
+}
+
+impl Training {
+    pub fn is_public(&self) -> bool {
+        self.status != Status::Draft && self.visibility == Visibility::Public
+    }
+}
+
+fn entry(e: Entry, t: &Training) -> Entry {
+    e.campaign(t.campaign_id).owner(Some(t.provider_unit_id))
+}
+
+pub async fn of_event(conn: &mut AsyncPgConnection, event_id: Uuid) -> AppResult<Vec<Training>> {
+    let rows: Vec<TrainingRow> = trainings::table
+        .filter(trainings::event_id.eq(event_id))
+        .select(TrainingRow::as_select())
+        .for_update()
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(Training::from).collect())
+}
+
+/// Clears `event_id` (the event is being deleted); returns the journal entry.
+pub async fn detach_event(conn: &mut AsyncPgConnection, before: Training) -> AppResult<Entry> {
+    let row: TrainingRow = diesel::update(trainings::table.find(before.id))
+        .set((
+            trainings::event_id.eq(None::<Uuid>),
+            trainings::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(TrainingRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let after = Training::from(row);
+    Ok(entry(
+        Entry::updated("training", after.id, &before, &after)?,
+        &after,
+    ))
+}
+
+async fn load_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Training> {
+    let row: TrainingRow = trainings::table
+        .find(id)
+        .select(TrainingRow::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    Ok(row.into())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrainingFilter {
+    pub campaign_id: Option<Uuid>,
+    pub event_id: Option<Uuid>,
+    pub subject: Option<TrainingSubject>,
+    pub status: Option<Status>,
+    pub visibility: Option<Visibility>,
+    /// The provider unit.
+    pub unit_id: Option<Uuid>,
+    /// Sessions that end at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Sessions that start before this time.
+    pub to: Option<DateTime<Utc>>,
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Substring of the title (Chinese included).
+    pub q: Option<String>,
+}
+
+/// List trainings, in order of start time.
+///
+/// Roles: anyone. Anonymous callers see non-draft public trainings only.
+#[utoipa::path(
+    tag = "trainings",
+    params(PageParams, TrainingFilter),
+    security((), ("bearer" = [])),
+    responses((status = 200, body = Page<Training>))
+)]
+#[get("/trainings")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: MaybePrincipal,
+    page: web::Query<PageParams>,
+    filter: web::Query<TrainingFilter>,
+) -> AppResult<HttpResponse> {
+    let page = page.validate()?;
+    let q = search_term(filter.q.as_deref())?;
+    let mut query = trainings::table
+        .select(TrainingRow::as_select())
+        .order((trainings::starts_at, trainings::id))
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        let (at, id) = after.time_and_id()?;
+        query = query.filter(
+            trainings::starts_at
+                .gt(at)
+                .or(trainings::starts_at.eq(at).and(trainings::id.gt(id))),
+        );
+    }
+    if !caller.sees_everything() {
+        query = query
+            .filter(trainings::status.ne(Status::Draft))
+            .filter(trainings::visibility.eq(Visibility::Public));
+    }
+    if let Some(v) = filter.campaign_id {
+        query = query.filter(trainings::campaign_id.eq(v));
+    }
+    if let Some(v) = filter.event_id {
+        query = query.filter(trainings::event_id.eq(v));
+    }
+    if let Some(v) = filter.subject {
+        query = query.filter(trainings::subject.eq(v));
+    }
+    if let Some(v) = filter.status {
+        query = query.filter(trainings::status.eq(v));
+    }
+    if let Some(v) = filter.visibility {
+        query = query.filter(trainings::visibility.eq(v));
+    }
+    if let Some(v) = filter.unit_id {
+        query = query.filter(trainings::provider_unit_id.eq(v));
+    }
+    if let Some(v) = filter.from {
+        query = query.filter(trainings::ends_at.ge(v));
+    }
+    if let Some(v) = filter.to {
+        query = query.filter(trainings::starts_at.lt(v));
+    }
+    if let Some(v) = filter.updated_since {
+        query = query.filter(trainings::updated_at.ge(v));
+    }
+    if let Some(q) = q {
+        query = query.filter(trainings::title.ilike(q));
+    }
+    let rows: Vec<TrainingRow> = query.load(&mut state.conn().await?).await?;
+    let items: Vec<Training> = rows.into_iter().map(Training::from).collect();
+    Page::from_rows(items, &page, |t: &Training| {
+        Cursor::by_time(t.starts_at, t.id)
+    })
+    .respond(&req)
+}
+
+/// Create a training.
+///
+/// Roles: admin; editor of the provider unit.
+#[utoipa::path(
+    tag = "trainings",
+    request_body = TrainingInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = Training, headers(("Location" = String), ("ETag" = String))))
+)]
+#[post("/trainings")]
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody<TrainingInput>,
+) -> AppResult<HttpResponse> {
+    let auth = authorize(
+        &principal,
+        Subject::Training,
+        &[Some(body.0.provider_unit_id)],
+    )?;
+    let mut conn = state.conn().await?;
+    let training = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            insert(conn, &auth, Uuid::now_v7(), body.0).await
+        })
+        .await?;
+    created(
+        &req,
+        format!("/api/v1/trainings/{}", training.id),
+        &training,
+    )
+}
+
+/// Validates and inserts a training, journaled (POST and the seed loader).
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    auth: &Authorized,
+    id: Uuid,
+    input: TrainingInput,
+) -> AppResult<Training> {
+    let values = input.validate(conn).await?;
+    let row: TrainingRow = diesel::insert_into(trainings::table)
+        .values((trainings::id.eq(id), &values))
+        .returning(TrainingRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let training = Training::from(row);
+    journal::record(
+        conn,
+        auth,
+        &[entry(
+            Entry::created("training", training.id, &training)?,
+            &training,
+        )],
+    )
+    .await?;
+    Ok(training)
+}
+
+/// Get a training.
+///
+/// Roles: anyone; drafts and internal trainings only with a token (404 otherwise).
+#[utoipa::path(
+    tag = "trainings",
+    params(("id" = Uuid, Path)),
+    security((), ("bearer" = [])),
+    responses((status = 200, body = Training, headers(("ETag" = String))))
+)]
+#[get("/trainings/{id}")]
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: MaybePrincipal,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let row: TrainingRow = trainings::table
+        .find(*id)
+        .select(TrainingRow::as_select())
+        .first(&mut state.conn().await?)
+        .await?;
+    let training = Training::from(row);
+    if !caller.sees_everything() && !training.is_public() {
+        return Err(AppError::not_found());
+    }
+    json_ok(&req, &training)
+}
+
+/// Change a training (JSON merge patch). `campaign_id` cannot change.
+///
+/// Roles: admin; editor of the provider unit; reporter of the provider unit when the patch
+/// touches only `enrolled`, `completed` and `employed_after`.
+#[utoipa::path(
+    tag = "trainings",
+    params(("id" = Uuid, Path)),
+    request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a TrainingInput",
+        content_type = "application/merge-patch+json",
+        example = json!({"enrolled": 92, "completed": 86, "employed_after": 52})),
+    security(("bearer" = [])),
+    responses((status = 200, body = Training, headers(("ETag" = String))))
+)]
+#[patch("/trainings/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    patch: JsonBody<serde_json::Value>,
+) -> AppResult<HttpResponse> {
+    let outcome_only = patch
+        .0
+        .as_object()
+        .is_some_and(|fields| fields.keys().all(|k| OUTCOME_FIELDS.contains(&k.as_str())));
+    let subject = if outcome_only {
+        Subject::TrainingOutcome
+    } else {
+        Subject::Training
+    };
+    let mut conn = state.conn().await?;
+    let training = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let before = load_for_update(conn, *id).await?;
+            let input = merge_patch::merged(&TrainingInput::from(&before), &patch.0)?;
+            let auth = authorize(
+                &principal,
+                subject,
+                &[Some(before.provider_unit_id), Some(input.provider_unit_id)],
+            )?;
+            if_match.check(&before)?;
+            if input.campaign_id != before.campaign_id {
+                return Err(AppError::invalid_field("campaign_id", "cannot be changed"));
+            }
+            let values = input.validate(conn).await?;
+            let row: TrainingRow = diesel::update(trainings::table.find(before.id))
+                .set((&values, trainings::updated_at.eq(diesel::dsl::now)))
+                .returning(TrainingRow::as_returning())
+                .get_result(conn)
+                .await?;
+            let after = Training::from(row);
+            let e = entry(
+                Entry::updated("training", after.id, &before, &after)?,
+                &after,
+            );
+            journal::record(conn, &auth, &[e]).await?;
+            Ok(after)
+        })
+        .await?;
+    json_ok(&req, &training)
+}
+
+/// Delete a training and its tallies.
+///
+/// Roles: admin; editor of the provider unit, when its tallies all belong to that unit too.
+#[utoipa::path(
+    tag = "trainings",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Deleted"))
+)]
+#[delete("/trainings/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let before = load_for_update(conn, *id).await?;
+        let children = Dependents::of_training(conn, before.id).await?;
+        let mut owners = vec![Some(before.provider_unit_id)];
+        owners.extend(children.owners());
+        let auth = authorize(&principal, Subject::Training, &owners)?;
+        if_match.check(&before)?;
+        let mut entries = children.detach_and_delete(conn).await?;
+        diesel::delete(trainings::table.find(before.id))
+            .execute(conn)
+            .await?;
+        entries.push(entry(
+            Entry::deleted("training", before.id, &before)?,
+            &before,
+        ));
+        journal::record(conn, &auth, &entries).await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
