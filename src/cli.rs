@@ -217,7 +217,11 @@ async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), Str
         .shutdown_timeout(10)
         .run();
     log::info!("listening on http://{bind} (docs at http://{bind}/swagger-ui/)");
-    server.await.map_err(|e| e.to_string())
+    let worker = crate::api::webhooks::Worker::start(state.clone());
+    let served = server.await.map_err(|e| e.to_string());
+    // The server has drained; let the current webhook delivery finish before exiting.
+    worker.stop().await;
+    served
 }
 
 /// Periodic clean-up: expired idempotency keys.

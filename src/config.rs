@@ -16,6 +16,10 @@ pub struct Config {
     pub pool_size: usize,
     /// Requests per minute per token (or per client IP when anonymous); 0 disables.
     pub rate_limit_per_minute: u32,
+    /// First webhook retry delay; it doubles with each failure (capped at 6 hours).
+    pub webhook_retry_base_ms: u64,
+    /// How often the webhook worker looks for due deliveries.
+    pub webhook_poll_ms: u64,
 }
 
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -40,6 +44,8 @@ impl Config {
                 .is_some_and(|v| v == "1" || v == "true"),
             pool_size: parse_var("LEARNWEEK_DB_POOL_SIZE", 16)?,
             rate_limit_per_minute: parse_var("LEARNWEEK_RATE_LIMIT_PER_MINUTE", 1200)?,
+            webhook_retry_base_ms: parse_var("LEARNWEEK_WEBHOOK_RETRY_BASE_MS", 5000)?,
+            webhook_poll_ms: parse_var("LEARNWEEK_WEBHOOK_POLL_MS", 1000)?,
         })
     }
 

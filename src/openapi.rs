@@ -49,10 +49,13 @@ may call it.",
         (name = "trainings", description = "Free training sessions and their outcomes"),
         (name = "tallies", description = "Participant counts (upserts, batches, CSV import)"),
         (name = "media-reports", description = "Press, TV and online coverage"),
+        (name = "feeds", description = "iCalendar, Atom and JSON Feed of a campaign's public events"),
         (name = "auth", description = "Login and the current token"),
         (name = "tokens", description = "Named long-lived tokens for scripts and partner systems"),
         (name = "accounts", description = "People who log in"),
         (name = "audit", description = "Who changed what"),
+        (name = "changes", description = "Incremental sync: every change, in commit order"),
+        (name = "webhooks", description = "Signed push notifications of changes"),
     )
 )]
 struct ApiDoc;

@@ -296,3 +296,40 @@ diesel::allow_tables_to_appear_in_same_query!(
     tally_history,
     media_reports,
 );
+
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Uuid,
+        url -> Text,
+        types -> Array<Text>,
+        secret -> Text,
+        unit_id -> Nullable<Uuid>,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        cursor -> Int8,
+        next_attempt_at -> Timestamptz,
+        failing_since -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Int8,
+        subscription_id -> Uuid,
+        change_seq -> Int8,
+        message_id -> Text,
+        attempt -> Int4,
+        status_code -> Nullable<Int4>,
+        error -> Nullable<Text>,
+        duration_ms -> Int4,
+        succeeded -> Bool,
+        attempted_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_subscriptions, webhook_deliveries, changes);

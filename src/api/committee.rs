@@ -681,6 +681,8 @@ pub async fn update_member(
         .transaction::<_, AppError, _>(async move |conn| {
             let campaign = campaigns::find(conn, &id).await?;
             let before = member_in(conn, campaign.id, member_id, true).await?;
+            // Refuse callers who may not touch the row before looking at what they send.
+            authorize(&principal, Subject::CommitteeMember, &[before.unit_id])?;
             let input = merge_patch::merged(&MemberInput::from(&before), &patch.0)?;
             let auth = authorize(
                 &principal,

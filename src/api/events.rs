@@ -156,7 +156,13 @@ struct EventValues {
 }
 
 impl EventInput {
-    async fn validate(self, conn: &mut AsyncPgConnection) -> AppResult<EventValues> {
+    /// `area_changed`: whether to check `area` against the campaign's current areas (an
+    /// unchanged area stays valid even if the campaign's list changed since).
+    async fn validate(
+        self,
+        conn: &mut AsyncPgConnection,
+        area_changed: bool,
+    ) -> AppResult<EventValues> {
         let mut c = Checks::new();
         c.text("title", &self.title, 200);
         c.opt_text("summary", self.summary.as_deref(), 500);
@@ -192,7 +198,8 @@ impl EventInput {
                 "is listed twice",
             );
         }
-        check_campaign_area(conn, self.campaign_id, self.area.as_deref(), &mut c).await?;
+        let area = self.area.as_deref().filter(|_| area_changed);
+        check_campaign_area(conn, self.campaign_id, area, &mut c).await?;
         let mut refs = vec![("host_unit_id".to_string(), self.host_unit_id)];
         refs.extend(
             self.co_organizer_unit_ids
@@ -513,7 +520,7 @@ pub async fn insert(
     id: Uuid,
     input: EventInput,
 ) -> AppResult<Event> {
-    let values = input.validate(conn).await?;
+    let values = input.validate(conn, true).await?;
     let row: EventRow = diesel::insert_into(events::table)
         .values((events::id.eq(id), &values))
         .returning(EventRow::as_returning())
@@ -575,6 +582,8 @@ pub async fn update(
     let event = conn
         .transaction::<_, AppError, _>(async move |conn| {
             let before = load_for_update(conn, *id).await?;
+            // Refuse callers who may not touch the row before looking at what they send.
+            authorize(&principal, Subject::Event, &[Some(before.host_unit_id)])?;
             let input = merge_patch::merged(&EventInput::from(&before), &patch.0)?;
             let auth = authorize(
                 &principal,
@@ -585,7 +594,8 @@ pub async fn update(
             if input.campaign_id != before.campaign_id {
                 return Err(AppError::invalid_field("campaign_id", "cannot be changed"));
             }
-            let values = input.validate(conn).await?;
+            let area_changed = input.area != before.area;
+            let values = input.validate(conn, area_changed).await?;
             let row: EventRow = diesel::update(events::table.find(before.id))
                 .set((
                     &values,

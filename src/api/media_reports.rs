@@ -92,10 +92,8 @@ impl MediaReportInput {
 
     /// Fills `reporting_unit_id` from the caller's unit when the outlet is not a unit.
     fn with_defaults(mut self, principal: &Principal) -> Self {
-        if let Some(outlet) = self.outlet_unit_id {
-            self.reporting_unit_id = Some(outlet);
-        } else if self.reporting_unit_id.is_none() {
-            self.reporting_unit_id = principal.unit_id;
+        if self.reporting_unit_id.is_none() {
+            self.reporting_unit_id = self.outlet_unit_id.or(principal.unit_id);
         }
         self
     }
@@ -435,8 +433,11 @@ pub async fn update(
                 .for_update()
                 .first(conn)
                 .await?;
+            authorize(&principal, Subject::MediaReport, &[before.owner_unit_id()])?;
             let mut input = merge_patch::merged(&MediaReportInput::from(&before), &patch.0)?;
-            if input.outlet_unit_id.is_some() {
+            // A new outlet unit brings its own reporting unit, unless the patch names one.
+            let names_reporter = patch.0.get("reporting_unit_id").is_some();
+            if input.outlet_unit_id.is_some() && !names_reporter {
                 input.reporting_unit_id = input.outlet_unit_id;
             }
             let auth = authorize(

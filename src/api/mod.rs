@@ -4,15 +4,19 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod changes;
 pub mod committee;
 pub mod events;
+pub mod feeds;
 pub mod health;
 pub mod media_reports;
 pub mod partners;
+pub mod summary;
 pub mod tallies;
 pub mod tokens;
 pub mod trainings;
 pub mod units;
+pub mod webhooks;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -22,6 +26,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(health::routes).service(
         scope("/api/v1")
             .configure(campaigns::routes)
+            .configure(summary::routes)
             .configure(units::routes)
             .configure(partners::routes)
             .configure(committee::routes)
@@ -29,9 +34,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(trainings::routes)
             .configure(tallies::routes)
             .configure(media_reports::routes)
+            .configure(feeds::routes)
             .configure(auth::routes)
             .configure(tokens::routes)
             .configure(accounts::routes)
-            .configure(audit::routes),
+            .configure(audit::routes)
+            .configure(changes::routes)
+            .configure(webhooks::routes),
     );
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::api::campaigns;
 use crate::app::AppState;
-use crate::auth::{MaybePrincipal, Principal, Subject, authorize};
+use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, json_ok, json_response};
 use crate::journal::{self, Entry};
@@ -203,83 +203,11 @@ pub async fn put_partner(
 ) -> AppResult<HttpResponse> {
     let auth = authorize(&principal, Subject::Partner, &[])?;
     let (id, unit_id) = path.into_inner();
-    let input = body.0;
-    if input.lead && input.role != PartnerRole::CoHost {
-        return Err(AppError::invalid_field(
-            "lead",
-            "only a co_host can be the lead",
-        ));
-    }
     let mut conn = state.conn().await?;
     let (partner, is_new) = conn
         .transaction::<_, AppError, _>(async move |conn| {
             let campaign = campaigns::find(conn, &id).await?;
-            let unit_exists: Option<Uuid> = units::table
-                .find(unit_id)
-                .select(units::id)
-                .first(conn)
-                .await
-                .optional()?;
-            unit_exists.ok_or_else(AppError::not_found)?;
-            let before = find(conn, campaign.id, unit_id, true).await?;
-            match &before {
-                Some(b) => if_match.check(b)?,
-                None if !if_match.is_empty() => return Err(AppError::precondition_failed()),
-                None => {}
-            }
-            let mut entries = Vec::new();
-            if input.lead {
-                // Move the lead: the previous lead co-host stays a co-host.
-                let previous: Vec<Uuid> = campaign_partners::table
-                    .filter(campaign_partners::campaign_id.eq(campaign.id))
-                    .filter(campaign_partners::lead)
-                    .filter(campaign_partners::unit_id.ne(unit_id))
-                    .select(campaign_partners::unit_id)
-                    .load(conn)
-                    .await?;
-                for other in previous {
-                    if let Some(old) = find(conn, campaign.id, other, true).await? {
-                        diesel::update(campaign_partners::table.find(old.id))
-                            .set((
-                                campaign_partners::lead.eq(false),
-                                campaign_partners::updated_at.eq(diesel::dsl::now),
-                            ))
-                            .execute(conn)
-                            .await?;
-                        let new = find(conn, campaign.id, other, false)
-                            .await?
-                            .ok_or_else(AppError::not_found)?;
-                        entries.push(entry(Entry::updated("partner", new.id, &old, &new)?, &new));
-                    }
-                }
-            }
-            diesel::insert_into(campaign_partners::table)
-                .values((
-                    campaign_partners::id.eq(Uuid::now_v7()),
-                    campaign_partners::campaign_id.eq(campaign.id),
-                    campaign_partners::unit_id.eq(unit_id),
-                    campaign_partners::role.eq(input.role),
-                    campaign_partners::lead.eq(input.lead),
-                ))
-                .on_conflict((campaign_partners::campaign_id, campaign_partners::unit_id))
-                .do_update()
-                .set((
-                    campaign_partners::role.eq(input.role),
-                    campaign_partners::lead.eq(input.lead),
-                    campaign_partners::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)
-                .await?;
-            let after = find(conn, campaign.id, unit_id, false)
-                .await?
-                .ok_or_else(AppError::not_found)?;
-            let is_new = before.is_none();
-            entries.push(match &before {
-                None => entry(Entry::created("partner", after.id, &after)?, &after),
-                Some(b) => entry(Entry::updated("partner", after.id, b, &after)?, &after),
-            });
-            journal::record(conn, &auth, &entries).await?;
-            Ok((after, is_new))
+            set(conn, &auth, campaign.id, unit_id, body.0, &if_match).await
         })
         .await?;
     if is_new {
@@ -333,4 +261,93 @@ pub async fn remove(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sets a unit's role in a campaign; returns the partner and whether it is new. Setting
+/// `lead` moves it from the previous lead co-host. Re-sending the same role changes nothing.
+pub async fn set(
+    conn: &mut AsyncPgConnection,
+    auth: &Authorized,
+    campaign_id: Uuid,
+    unit_id: Uuid,
+    input: PartnerInput,
+    if_match: &IfMatch,
+) -> AppResult<(Partner, bool)> {
+    if input.lead && input.role != PartnerRole::CoHost {
+        return Err(AppError::invalid_field(
+            "lead",
+            "only a co_host can be the lead",
+        ));
+    }
+    let unit_exists: Option<Uuid> = units::table
+        .find(unit_id)
+        .select(units::id)
+        .first(conn)
+        .await
+        .optional()?;
+    unit_exists.ok_or_else(AppError::not_found)?;
+    let before = find(conn, campaign_id, unit_id, true).await?;
+    match &before {
+        Some(b) => if_match.check(b)?,
+        None if !if_match.is_empty() => return Err(AppError::precondition_failed()),
+        None => {}
+    }
+    if let Some(b) = &before
+        && b.role == input.role
+        && b.lead == input.lead
+    {
+        return Ok((b.clone(), false));
+    }
+    let mut entries = Vec::new();
+    if input.lead {
+        // Move the lead: the previous lead co-host stays a co-host.
+        let previous: Vec<Uuid> = campaign_partners::table
+            .filter(campaign_partners::campaign_id.eq(campaign_id))
+            .filter(campaign_partners::lead)
+            .filter(campaign_partners::unit_id.ne(unit_id))
+            .select(campaign_partners::unit_id)
+            .load(conn)
+            .await?;
+        for other in previous {
+            if let Some(old) = find(conn, campaign_id, other, true).await? {
+                diesel::update(campaign_partners::table.find(old.id))
+                    .set((
+                        campaign_partners::lead.eq(false),
+                        campaign_partners::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .execute(conn)
+                    .await?;
+                let new = find(conn, campaign_id, other, false)
+                    .await?
+                    .ok_or_else(AppError::not_found)?;
+                entries.push(entry(Entry::updated("partner", new.id, &old, &new)?, &new));
+            }
+        }
+    }
+    diesel::insert_into(campaign_partners::table)
+        .values((
+            campaign_partners::id.eq(Uuid::now_v7()),
+            campaign_partners::campaign_id.eq(campaign_id),
+            campaign_partners::unit_id.eq(unit_id),
+            campaign_partners::role.eq(input.role),
+            campaign_partners::lead.eq(input.lead),
+        ))
+        .on_conflict((campaign_partners::campaign_id, campaign_partners::unit_id))
+        .do_update()
+        .set((
+            campaign_partners::role.eq(input.role),
+            campaign_partners::lead.eq(input.lead),
+            campaign_partners::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    let after = find(conn, campaign_id, unit_id, false)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    entries.push(match &before {
+        None => entry(Entry::created("partner", after.id, &after)?, &after),
+        Some(b) => entry(Entry::updated("partner", after.id, b, &after)?, &after),
+    });
+    journal::record(conn, auth, &entries).await?;
+    Ok((after, before.is_none()))
 }

@@ -571,6 +571,8 @@ pub async fn update(
     let training = conn
         .transaction::<_, AppError, _>(async move |conn| {
             let before = load_for_update(conn, *id).await?;
+            // Refuse callers who may not touch the row before looking at what they send.
+            authorize(&principal, subject, &[Some(before.provider_unit_id)])?;
             let input = merge_patch::merged(&TrainingInput::from(&before), &patch.0)?;
             let auth = authorize(
                 &principal,

@@ -35,17 +35,27 @@ pub fn json_response<T: Serialize>(
     value: &T,
 ) -> AppResult<HttpResponse> {
     let body = serde_json::to_vec(value).map_err(AppError::internal)?;
+    Ok(tagged_response(req, status, mime_json(), body))
+}
+
+/// Any representation with its strong `ETag`; a GET whose `If-None-Match` matches gets 304.
+pub fn tagged_response(
+    req: &HttpRequest,
+    status: StatusCode,
+    content_type: HeaderValue,
+    body: Vec<u8>,
+) -> HttpResponse {
     let etag = etag_of_bytes(&body);
     let is_read = req.method() == Method::GET || req.method() == Method::HEAD;
     if is_read && status == StatusCode::OK && none_match(req, &etag) {
-        return Ok(HttpResponse::NotModified()
+        return HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
-            .finish());
+            .finish();
     }
-    Ok(HttpResponse::build(status)
+    HttpResponse::build(status)
         .insert_header((header::ETAG, etag))
-        .content_type(mime_json())
-        .body(body))
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .body(body)
 }
 
 pub fn json_ok<T: Serialize>(req: &HttpRequest, value: &T) -> AppResult<HttpResponse> {

@@ -14,13 +14,14 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
+use actix_web::{Error, FromRequest, HttpMessage, HttpResponse, ResponseError, web};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
+use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 use crate::http::body::read_body;
 use crate::http::conditional::etag_of_bytes;
@@ -73,7 +74,16 @@ pub async fn middleware(
         Err(e) => return Ok(req.into_response(e.error_response())),
     };
     match claim {
-        Claim::Replay(stored) => Ok(req.into_response(stored.replay())),
+        Claim::Replay(stored) => {
+            // Only for credentials that still hold: a token revoked or expired since gets its
+            // 401 (API.md: "the next request with it gets 401"), not the stored answer.
+            if req.headers().contains_key(header::AUTHORIZATION)
+                && let Err(e) = Principal::from_request(req.request(), &mut Payload::None).await
+            {
+                return Ok(req.into_response(e.error_response()));
+            }
+            Ok(req.into_response(stored.replay()))
+        }
         Claim::Refused(e) => Ok(req.into_response(e.error_response())),
         Claim::Claimed => {
             let res = next.call(req).await?;

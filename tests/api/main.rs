@@ -5,8 +5,20 @@
 mod common;
 
 mod auth;
+mod authz;
 mod campaigns;
+mod changes;
+mod committee;
 mod conventions;
+mod events;
+mod feeds;
+mod idempotency;
+mod media_reports;
 mod operations;
+mod partners;
 mod program;
+mod summary;
+mod tallies;
+mod trainings;
 mod units;
+mod webhooks;

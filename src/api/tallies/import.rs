@@ -193,7 +193,8 @@ async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<Vec<(Strin
     let mut records = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| AppError::bad_request(format!("malformed CSV: {e}")))?;
-        let line = record.position().map_or(0, |p| p.line());
+        // The physical line, as a spreadsheet shows it (the reader skips blank lines).
+        let line = record.position().map_or(0, |p| line_of(text, p.byte()));
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -317,6 +318,19 @@ async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<Vec<(Strin
     } else {
         Err(invalid(errors))
     }
+}
+
+/// The line a record starts on. The reader reports the offset where it began looking, which
+/// is before any blank lines it skipped.
+fn line_of(text: &str, byte: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut start = usize::try_from(byte)
+        .unwrap_or(bytes.len())
+        .min(bytes.len());
+    while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
+        start += 1;
+    }
+    bytes[..start].iter().filter(|b| **b == b'\n').count() as u64 + 1
 }
 
 fn required<'a>(

@@ -332,6 +332,12 @@ async fn prepare_one(
     input: TallyInput,
     default_source: Source,
 ) -> AppResult<(crate::auth::Authorized, ValidTally)> {
+    // Refuse other units' rows before validating them.
+    authorize(
+        principal,
+        Subject::Tally,
+        &[input.reporting_unit_id.or(principal.unit_id)],
+    )?;
     let mut prepared = prepare(
         conn,
         principal,

@@ -1,0 +1,280 @@
+//! The webhook delivery worker, run inside `serve`.
+//!
+//! Deliveries come from the change log (the outbox written in the same transaction as each
+//! change), so a crash or restart loses none: a subscription's `cursor` only moves past a
+//! change once its receiver answered 2xx. Per subscription, one change is in flight at a time,
+//! in commit order. A worker claims a due subscription with `FOR UPDATE SKIP LOCKED` and
+//! leases it (pushes `next_attempt_at` past the HTTP timeout), so replicas never deliver the
+//! same attempt twice and no database transaction stays open during the HTTP call.
+
+use std::time::{Duration, Instant};
+
+use actix_web::web;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_async::RunQueryDsl;
+use hmac::{KeyInit, Mac};
+use serde::Serialize;
+use tokio::sync::watch;
+
+use super::ssrf::GuardedResolver;
+use super::{Webhook, decode_secret};
+use crate::api::changes::ChangeRow;
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::http::Cursor;
+use crate::schema::{changes, webhook_deliveries, webhook_subscriptions};
+
+/// How long a receiver may take to answer.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+/// A claimed subscription is left alone by other workers for this long.
+const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// Retries stop (and the subscription is disabled) after failing this long.
+pub const RETRY_WINDOW: chrono::Duration = chrono::Duration::days(3);
+const MAX_BACKOFF: chrono::Duration = chrono::Duration::hours(6);
+
+/// A running worker; [`Worker::stop`] lets the current delivery finish, then ends it.
+pub struct Worker {
+    stop: watch::Sender<bool>,
+    done: actix_web::rt::task::JoinHandle<()>,
+}
+
+impl Worker {
+    /// Starts the worker on the current (actix) runtime.
+    pub fn start(state: web::Data<AppState>) -> Worker {
+        let (stop, stopped) = watch::channel(false);
+        let done = actix_web::rt::spawn(run(state, stopped));
+        Worker { stop, done }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.done.await;
+    }
+}
+
+fn client(allow_private: bool) -> awc::Client {
+    // rustls needs a process-wide crypto provider; installing twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let resolver = actix_tls::connect::Resolver::custom(GuardedResolver { allow_private });
+    let connector = awc::Connector::new()
+        .connector(actix_tls::connect::Connector::new(resolver).service())
+        .timeout(HTTP_TIMEOUT);
+    awc::Client::builder()
+        .connector(connector)
+        .timeout(HTTP_TIMEOUT)
+        .disable_redirects()
+        .add_default_header((
+            "User-Agent",
+            concat!("learnweek-webhooks/", env!("CARGO_PKG_VERSION")),
+        ))
+        .finish()
+}
+
+async fn run(state: web::Data<AppState>, mut stopped: watch::Receiver<bool>) {
+    let client = client(state.config.webhook_allow_private);
+    let poll = Duration::from_millis(state.config.webhook_poll_ms.max(10));
+    loop {
+        loop {
+            if *stopped.borrow() {
+                return;
+            }
+            match deliver_next(&state, &client).await {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(e) => {
+                    log::warn!("webhook delivery: {e}");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = stopped.changed() => return,
+            _ = actix_web::rt::time::sleep(poll) => {}
+        }
+    }
+}
+
+/// The JSON body of a delivery: ids, not payloads.
+#[derive(Serialize)]
+struct Message<'a> {
+    #[serde(rename = "type")]
+    entity_type: &'a str,
+    id: uuid::Uuid,
+    op: &'a str,
+    at: DateTime<Utc>,
+    cursor: String,
+}
+
+/// Standard Webhooks signature: `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`.
+pub fn sign(key: &[u8], message_id: &str, timestamp: i64, body: &[u8]) -> AppResult<String> {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).map_err(AppError::internal)?;
+    mac.update(format!("{message_id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    Ok(format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    ))
+}
+
+/// Claims one due subscription and delivers its next change. Returns whether there was one.
+pub async fn deliver_next(state: &AppState, client: &awc::Client) -> AppResult<bool> {
+    let mut conn = state.conn().await?;
+    let claimed: Option<Webhook> = diesel::sql_query(
+        "UPDATE webhook_subscriptions SET next_attempt_at = now() + make_interval(secs => $1) \
+         WHERE id = ( \
+           SELECT s.id FROM webhook_subscriptions s \
+           WHERE s.active AND s.next_attempt_at <= now() \
+             AND EXISTS (SELECT 1 FROM changes c WHERE c.seq > s.cursor AND c.type = ANY (s.types)) \
+           ORDER BY s.next_attempt_at LIMIT 1 \
+           FOR UPDATE SKIP LOCKED) \
+         RETURNING id, url, types, secret, unit_id, active, disabled_reason, cursor, next_attempt_at, \
+                   failing_since, attempts, created_by, created_at, updated_at",
+    )
+    .bind::<diesel::sql_types::Double, _>(LEASE.num_seconds() as f64)
+    .get_result(&mut conn)
+    .await
+    .optional()?;
+    let Some(sub) = claimed else {
+        return Ok(false);
+    };
+    let change: ChangeRow = changes::table
+        .select(ChangeRow::as_select())
+        .filter(changes::seq.gt(sub.cursor))
+        .filter(changes::type_.eq_any(&sub.types))
+        .order(changes::seq)
+        .first(&mut conn)
+        .await?;
+    drop(conn);
+
+    let message_id = format!("msg_{}", change.seq);
+    let body = serde_json::to_vec(&Message {
+        entity_type: &change.type_,
+        id: change.entity_id,
+        op: &change.op,
+        at: change.at,
+        cursor: Cursor::by_seq(change.seq).encode(),
+    })
+    .map_err(AppError::internal)?;
+    let key = decode_secret(&sub.secret)
+        .ok_or_else(|| AppError::internal("stored webhook secret is malformed"))?;
+    let timestamp = Utc::now().timestamp();
+    let signature = sign(&key, &message_id, timestamp, &body)?;
+
+    let started = Instant::now();
+    let answer = client
+        .post(&sub.url)
+        .insert_header(("Content-Type", "application/json"))
+        .insert_header(("webhook-id", message_id.as_str()))
+        .insert_header(("webhook-timestamp", timestamp.to_string()))
+        .insert_header(("webhook-signature", signature))
+        .send_body(body)
+        .await;
+    let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let (status, error) = match answer {
+        Ok(res) => (Some(res.status().as_u16()), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    record(
+        state,
+        &sub,
+        &change,
+        &message_id,
+        status,
+        error,
+        duration_ms,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Writes the attempt and moves the subscription on: next change, retry later, or disabled.
+async fn record(
+    state: &AppState,
+    sub: &Webhook,
+    change: &ChangeRow,
+    message_id: &str,
+    status: Option<u16>,
+    error: Option<String>,
+    duration_ms: i32,
+) -> AppResult<()> {
+    let succeeded = status.is_some_and(|s| (200..300).contains(&s));
+    let gone = status == Some(410);
+    let attempt = sub.attempts + 1;
+    let now = Utc::now();
+    let mut conn = state.conn().await?;
+    diesel::insert_into(webhook_deliveries::table)
+        .values((
+            webhook_deliveries::subscription_id.eq(sub.id),
+            webhook_deliveries::change_seq.eq(change.seq),
+            webhook_deliveries::message_id.eq(message_id),
+            webhook_deliveries::attempt.eq(attempt),
+            webhook_deliveries::status_code.eq(status.map(i32::from)),
+            webhook_deliveries::error.eq(&error),
+            webhook_deliveries::duration_ms.eq(duration_ms),
+            webhook_deliveries::succeeded.eq(succeeded),
+        ))
+        .execute(&mut conn)
+        .await?;
+    let target = webhook_subscriptions::table
+        .find(sub.id)
+        .filter(webhook_subscriptions::cursor.eq(sub.cursor));
+    if succeeded {
+        diesel::update(target)
+            .set((
+                webhook_subscriptions::cursor.eq(change.seq),
+                webhook_subscriptions::attempts.eq(0),
+                webhook_subscriptions::failing_since.eq(None::<DateTime<Utc>>),
+                webhook_subscriptions::next_attempt_at.eq(now),
+            ))
+            .execute(&mut conn)
+            .await?;
+        return Ok(());
+    }
+    let failing_since = sub.failing_since.unwrap_or(now);
+    let disabled_reason = if gone {
+        Some("the endpoint answered 410 Gone".to_string())
+    } else if now - failing_since >= RETRY_WINDOW {
+        Some("deliveries failed for 3 days".to_string())
+    } else {
+        None
+    };
+    let base = chrono::Duration::milliseconds(
+        i64::try_from(state.config.webhook_retry_base_ms).unwrap_or(5000),
+    );
+    let backoff = base
+        .checked_mul(1 << (attempt - 1).clamp(0, 20))
+        .map_or(MAX_BACKOFF, |d| d.min(MAX_BACKOFF));
+    diesel::update(target)
+        .set((
+            webhook_subscriptions::attempts.eq(attempt),
+            webhook_subscriptions::failing_since.eq(Some(failing_since)),
+            webhook_subscriptions::next_attempt_at.eq(now + backoff),
+            webhook_subscriptions::active.eq(disabled_reason.is_none()),
+            webhook_subscriptions::disabled_reason.eq(&disabled_reason),
+        ))
+        .execute(&mut conn)
+        .await?;
+    if let Some(reason) = disabled_reason {
+        log::warn!("webhook {} disabled: {reason}", sub.id);
+    }
+    Ok(())
+}
+
+/// Changes waiting for active subscriptions (for `/metrics`).
+pub async fn backlog(state: &AppState) -> AppResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Backlog {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let row: Backlog = diesel::sql_query(
+        "SELECT count(*) AS n FROM webhook_subscriptions s JOIN changes c \
+           ON c.seq > s.cursor AND c.type = ANY (s.types) WHERE s.active",
+    )
+    .get_result(&mut state.conn().await?)
+    .await?;
+    Ok(row.n)
+}

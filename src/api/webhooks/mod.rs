@@ -1,0 +1,482 @@
+//! `/webhooks`: push instead of poll. A subscription gets every committed change of the types
+//! it names, at least once and in commit order, signed as the Standard Webhooks spec says.
+//! The delivery worker is in `delivery.rs`.
+
+pub mod delivery;
+mod ssrf;
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::api::changes::{latest_seq, visible_types};
+use crate::app::AppState;
+use crate::auth::{Principal, Role, Subject, authorize};
+use crate::error::{AppError, AppResult};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
+use crate::journal::{self, Entry};
+use crate::schema::{webhook_deliveries, webhook_subscriptions};
+use crate::validate::Checks;
+
+pub use delivery::{Worker, sign};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(show)
+        .service(update)
+        .service(remove)
+        .service(deliveries);
+}
+
+const SECRET_PREFIX: &str = "whsec_";
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookInput {
+    /// http(s) only; loopback and private addresses are refused (unless the server runs with
+    /// `LEARNWEEK_WEBHOOK_ALLOW_PRIVATE=1`).
+    #[schema(example = "https://tv.example.org/hooks/learnweek")]
+    pub url: String,
+    /// Change types to deliver, e.g. `["event", "training"]`.
+    #[schema(example = json!(["event", "training"]))]
+    pub types: Vec<String>,
+    /// `whsec_` + base64 of 24 to 64 random bytes; generated when absent. Shown only in the
+    /// creation response.
+    #[serde(default, skip_serializing)]
+    #[schema(write_only)]
+    pub secret: Option<String>,
+    /// The owning unit: defaults to the caller's; admins may leave it null.
+    pub unit_id: Option<Uuid>,
+    /// Set `true` to re-enable a disabled subscription: it resumes with the change it stopped at.
+    #[serde(default = "active_default")]
+    pub active: bool,
+}
+
+fn active_default() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = webhook_subscriptions)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub url: String,
+    pub types: Vec<String>,
+    #[serde(skip)]
+    pub secret: String,
+    pub unit_id: Option<Uuid>,
+    pub active: bool,
+    /// Why it was disabled (a `410 Gone`, or failing for 3 days).
+    pub disabled_reason: Option<String>,
+    /// The cursor (change-feed position) of the last delivered change.
+    #[serde(skip)]
+    pub cursor: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub failing_since: Option<DateTime<Utc>>,
+    /// Failed attempts at the current change.
+    pub attempts: i32,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Webhook> for WebhookInput {
+    fn from(w: &Webhook) -> Self {
+        WebhookInput {
+            url: w.url.clone(),
+            types: w.types.clone(),
+            secret: None,
+            unit_id: w.unit_id,
+            active: w.active,
+        }
+    }
+}
+
+/// The creation answer: the only time the secret is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+    pub secret: String,
+}
+
+impl WebhookInput {
+    async fn validate(&self, principal: &Principal, allow_private: bool) -> AppResult<()> {
+        let mut c = Checks::new();
+        if let Err(message) = ssrf::check_url(&self.url, allow_private).await {
+            c.fail("url", message);
+        }
+        let allowed = visible_types(principal);
+        c.check(!self.types.is_empty(), "types", "name at least one type");
+        for (i, t) in self.types.iter().enumerate() {
+            c.check(
+                allowed.contains(&t.as_str()),
+                &format!("types[{i}]"),
+                format!("one of {}", allowed.join(", ")),
+            );
+            c.check(
+                !self.types[..i].contains(t),
+                &format!("types[{i}]"),
+                "is listed twice",
+            );
+        }
+        if let Some(secret) = &self.secret {
+            c.check(
+                decode_secret(secret).is_some(),
+                "secret",
+                "must be whsec_ followed by base64 of 24 to 64 bytes",
+            );
+        }
+        c.finish()
+    }
+}
+
+/// The HMAC key of a `whsec_...` secret.
+pub fn decode_secret(secret: &str) -> Option<Vec<u8>> {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix(SECRET_PREFIX)?)
+        .ok()?;
+    (24..=64).contains(&key.len()).then_some(key)
+}
+
+fn new_secret() -> AppResult<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(AppError::internal)?;
+    Ok(format!(
+        "{SECRET_PREFIX}{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}
+
+fn entry(e: Entry, w: &Webhook) -> Entry {
+    e.owner(w.unit_id)
+}
+
+/// Non-admins see their unit's subscriptions only; others' are "not found".
+fn visible_to(w: &Webhook, principal: &Principal) -> bool {
+    principal.is_admin() || (w.unit_id.is_some() && w.unit_id == principal.unit_id)
+}
+
+/// Reads: other units' subscriptions are "not found".
+async fn load(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    principal: &Principal,
+    lock: bool,
+) -> AppResult<Webhook> {
+    let w = load_any(conn, id, lock).await?;
+    if visible_to(&w, principal) {
+        Ok(w)
+    } else {
+        Err(AppError::not_found())
+    }
+}
+
+/// Writes: the policy decides (403 for other units' subscriptions, as on every write path).
+async fn load_any(conn: &mut AsyncPgConnection, id: Uuid, lock: bool) -> AppResult<Webhook> {
+    let query = webhook_subscriptions::table
+        .find(id)
+        .select(Webhook::as_select());
+    Ok(if lock {
+        query.for_update().first(conn).await?
+    } else {
+        query.first(conn).await?
+    })
+}
+
+/// List webhook subscriptions.
+///
+/// Roles: admin (all); editor or viewer (its unit's).
+#[utoipa::path(tag = "webhooks", params(PageParams), security(("bearer" = [])), responses((status = 200, body = Page<Webhook>)))]
+#[get("/webhooks")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    page: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
+    let page = page.validate()?;
+    let mut query = webhook_subscriptions::table
+        .select(Webhook::as_select())
+        .order(webhook_subscriptions::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(webhook_subscriptions::id.gt(after.id()?));
+    }
+    if !principal.is_admin() {
+        match principal.unit_id {
+            Some(unit) => query = query.filter(webhook_subscriptions::unit_id.eq(unit)),
+            None => return Err(AppError::forbidden("no unit")),
+        }
+    }
+    let rows = query.load(&mut state.conn().await?).await?;
+    Page::from_rows(rows, &page, |w: &Webhook| Cursor::by_id(w.id)).respond(&req)
+}
+
+/// Subscribe a URL to changes. Delivery starts with the next change committed.
+///
+/// Roles: admin; editor or viewer, for its own unit.
+#[utoipa::path(
+    tag = "webhooks",
+    request_body = WebhookInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = CreatedWebhook, headers(("Location" = String))))
+)]
+#[post("/webhooks")]
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody<WebhookInput>,
+) -> AppResult<HttpResponse> {
+    let mut input = body.0;
+    if input.unit_id.is_none() && principal.role != Role::Admin {
+        input.unit_id = principal.unit_id;
+    }
+    let auth = authorize(&principal, Subject::Webhook, &[input.unit_id])?;
+    input
+        .validate(&principal, state.config.webhook_allow_private)
+        .await?;
+    let secret = match input.secret.clone() {
+        Some(s) => s,
+        None => new_secret()?,
+    };
+    let mut conn = state.conn().await?;
+    let webhook = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let cursor = latest_seq(conn).await?;
+            let w: Webhook = diesel::insert_into(webhook_subscriptions::table)
+                .values((
+                    webhook_subscriptions::id.eq(Uuid::now_v7()),
+                    webhook_subscriptions::url.eq(&input.url),
+                    webhook_subscriptions::types.eq(&input.types),
+                    webhook_subscriptions::secret.eq(&secret),
+                    webhook_subscriptions::unit_id.eq(input.unit_id),
+                    webhook_subscriptions::active.eq(input.active),
+                    webhook_subscriptions::cursor.eq(cursor),
+                    webhook_subscriptions::created_by.eq(&auth.actor().subject),
+                ))
+                .returning(Webhook::as_returning())
+                .get_result(conn)
+                .await?;
+            journal::record(
+                conn,
+                &auth,
+                &[entry(Entry::created("webhook", w.id, &w)?, &w)],
+            )
+            .await?;
+            Ok(w)
+        })
+        .await?;
+    let secret = webhook.secret.clone();
+    created(
+        &req,
+        format!("/api/v1/webhooks/{}", webhook.id),
+        &CreatedWebhook { webhook, secret },
+    )
+}
+
+/// A webhook subscription (without its secret).
+///
+/// Roles: admin; editor or viewer of its unit.
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = Webhook)))]
+#[get("/webhooks/{id}")]
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let w = load(&mut conn, *id, &principal, false).await?;
+    json_ok(&req, &w)
+}
+
+/// Change a subscription (JSON merge patch). `{"active": true}` re-enables a disabled one.
+///
+/// Roles: admin; editor or viewer of its unit.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path)),
+    request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a WebhookInput",
+        content_type = "application/merge-patch+json", example = json!({"active": true})),
+    security(("bearer" = [])),
+    responses((status = 200, body = Webhook))
+)]
+#[patch("/webhooks/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    patch: JsonBody<serde_json::Value>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let current = load_any(&mut conn, *id, false).await?;
+    authorize(&principal, Subject::Webhook, &[current.unit_id])?;
+    let input = merge_patch::merged(&WebhookInput::from(&current), &patch.0)?;
+    authorize(
+        &principal,
+        Subject::Webhook,
+        &[current.unit_id, input.unit_id],
+    )?;
+    input
+        .validate(&principal, state.config.webhook_allow_private)
+        .await?;
+    let w = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let before = load_any(conn, *id, true).await?;
+            let auth = authorize(
+                &principal,
+                Subject::Webhook,
+                &[before.unit_id, input.unit_id],
+            )?;
+            if_match.check(&before)?;
+            let reenabled = input.active && !before.active;
+            let after: Webhook = diesel::update(webhook_subscriptions::table.find(before.id))
+                .set((
+                    webhook_subscriptions::url.eq(&input.url),
+                    webhook_subscriptions::types.eq(&input.types),
+                    webhook_subscriptions::unit_id.eq(input.unit_id),
+                    webhook_subscriptions::active.eq(input.active),
+                    webhook_subscriptions::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(Webhook::as_returning())
+                .get_result(conn)
+                .await?;
+            let after = match (reenabled, input.secret.as_ref()) {
+                (true, _) | (_, Some(_)) => {
+                    diesel::update(webhook_subscriptions::table.find(before.id))
+                        .set((
+                            webhook_subscriptions::disabled_reason.eq(None::<String>),
+                            webhook_subscriptions::failing_since.eq(None::<DateTime<Utc>>),
+                            webhook_subscriptions::attempts.eq(0),
+                            webhook_subscriptions::next_attempt_at.eq(diesel::dsl::now),
+                            webhook_subscriptions::secret
+                                .eq(input.secret.as_ref().unwrap_or(&after.secret)),
+                        ))
+                        .returning(Webhook::as_returning())
+                        .get_result(conn)
+                        .await?
+                }
+                _ => after,
+            };
+            journal::record(
+                conn,
+                &auth,
+                &[entry(
+                    Entry::updated("webhook", after.id, &before, &after)?,
+                    &after,
+                )],
+            )
+            .await?;
+            Ok(after)
+        })
+        .await?;
+    json_ok(&req, &w)
+}
+
+/// Unsubscribe.
+///
+/// Roles: admin; editor or viewer of its unit.
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+#[delete("/webhooks/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let before = load_any(conn, *id, true).await?;
+        let auth = authorize(&principal, Subject::Webhook, &[before.unit_id])?;
+        if_match.check(&before)?;
+        diesel::delete(webhook_subscriptions::table.find(before.id))
+            .execute(conn)
+            .await?;
+        journal::record(
+            conn,
+            &auth,
+            &[entry(
+                Entry::deleted("webhook", before.id, &before)?,
+                &before,
+            )],
+        )
+        .await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct Delivery {
+    pub id: i64,
+    /// The change-feed position of the change delivered.
+    #[serde(skip)]
+    pub change_seq: i64,
+    /// The `webhook-id` header (the same for every attempt at one change).
+    pub message_id: String,
+    /// 1 for the first attempt at this change.
+    pub attempt: i32,
+    pub status_code: Option<i32>,
+    /// Why the attempt failed without an HTTP answer (timeout, refused, ...).
+    pub error: Option<String>,
+    pub duration_ms: i32,
+    pub succeeded: bool,
+    pub attempted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryFilter {
+    pub succeeded: Option<bool>,
+}
+
+/// Delivery attempts, newest first.
+///
+/// Roles: admin; editor or viewer of its unit.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path), PageParams, DeliveryFilter),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<Delivery>))
+)]
+#[get("/webhooks/{id}/deliveries")]
+pub async fn deliveries(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    page: web::Query<PageParams>,
+    filter: web::Query<DeliveryFilter>,
+) -> AppResult<HttpResponse> {
+    let page = page.validate()?;
+    let mut conn = state.conn().await?;
+    let w = load(&mut conn, *id, &principal, false).await?;
+    let mut query = webhook_deliveries::table
+        .filter(webhook_deliveries::subscription_id.eq(w.id))
+        .select(Delivery::as_select())
+        .order(webhook_deliveries::id.desc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(webhook_deliveries::id.lt(after.seq()?));
+    }
+    if let Some(ok) = filter.succeeded {
+        query = query.filter(webhook_deliveries::succeeded.eq(ok));
+    }
+    let rows = query.load(&mut conn).await?;
+    Page::from_rows(rows, &page, |d: &Delivery| Cursor::by_seq(d.id)).respond(&req)
+}
