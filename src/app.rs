@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
+use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Logger, from_fn};
+use actix_web::http::header;
+use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
 use actix_web::{App, Error, HttpResponse, web};
 use utoipa_actix_web::AppExt;
 
@@ -13,7 +15,9 @@ use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::{DbConn, DbPool};
 use crate::error::{AppError, AppResult};
-use crate::http::{extractor_errors, idempotency, request_id};
+use crate::http::metrics::Metrics;
+use crate::http::rate_limit::RateLimits;
+use crate::http::{extractor_errors, idempotency, metrics, rate_limit, request_id};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -21,6 +25,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The schema version this binary needs (for `/readyz`).
     pub schema_version: String,
+    /// `None` when rate limiting is off.
+    pub rate_limits: Option<Arc<RateLimits>>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -28,6 +35,8 @@ impl AppState {
         Ok(AppState {
             pool,
             jwt: JwtKeys::new(jwt_secret.as_bytes())?,
+            rate_limits: RateLimits::new(config.rate_limit_per_minute).map(Arc::new),
+            metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
             config: Arc::new(config),
             schema_version: crate::db::latest_migration_version(),
         })
@@ -49,6 +58,7 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    let cors = cors(&state.config.cors_origins);
     App::new()
         .into_utoipa_app()
         .app_data(state)
@@ -58,11 +68,64 @@ pub fn build_app(
         .into_app()
         .configure(crate::openapi::docs_routes)
         .default_service(web::to(no_route))
+        // Innermost first: a request passes these bottom-up.
         .wrap(from_fn(idempotency::middleware))
+        .wrap(from_fn(rate_limit::middleware))
+        .wrap(from_fn(metrics::middleware))
+        .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
+        .wrap(security_headers())
         .wrap(from_fn(request_id::middleware))
         .wrap(Logger::new(request_id::LOG_FORMAT))
 }
 
 async fn no_route() -> Result<HttpResponse, AppError> {
     Err(AppError::not_found())
+}
+
+/// CORS for browser frontends on the configured origins only (none: no CORS at all).
+fn cors(origins: &[String]) -> Option<Cors> {
+    if origins.is_empty() {
+        return None;
+    }
+    let cors = origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin));
+    Some(
+        cors.allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+            .allowed_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                header::IF_MATCH,
+                header::IF_NONE_MATCH,
+                header::IF_MODIFIED_SINCE,
+                header::HeaderName::from_static("idempotency-key"),
+                header::HeaderName::from_static("x-request-id"),
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::LOCATION,
+                header::LINK,
+                header::RETRY_AFTER,
+                header::LAST_MODIFIED,
+                header::HeaderName::from_static("x-request-id"),
+                header::HeaderName::from_static("idempotent-replayed"),
+                header::HeaderName::from_static("ratelimit-limit"),
+                header::HeaderName::from_static("ratelimit-remaining"),
+                header::HeaderName::from_static("ratelimit-reset"),
+            ])
+            .max_age(3600),
+    )
+}
+
+/// On every response (Swagger UI sets its own, looser Content-Security-Policy first).
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
 }

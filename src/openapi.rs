@@ -84,9 +84,20 @@ pub fn json() -> &'static str {
     })
 }
 
+/// Swagger UI's page loads its own scripts and styles (and inline styles), nothing else.
+const SWAGGER_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                           script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+
 pub fn docs_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(SPEC_PATH, web::get().to(serve_spec))
-        .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(Config::from(SPEC_PATH)));
+    let csp = actix_web::middleware::DefaultHeaders::new().add((
+        actix_web::http::header::CONTENT_SECURITY_POLICY,
+        SWAGGER_CSP,
+    ));
+    cfg.route(SPEC_PATH, web::get().to(serve_spec)).service(
+        web::scope("/swagger-ui")
+            .wrap(csp)
+            .service(SwaggerUi::new("/{_:.*}").config(Config::from(SPEC_PATH))),
+    );
 }
 
 async fn serve_spec() -> HttpResponse {

@@ -193,6 +193,7 @@ diesel::table! {
         title -> Text,
         was_public -> Bool,
         deleted_at -> Timestamptz,
+        co_organizer_unit_ids -> Array<Uuid>,
     }
 }
 

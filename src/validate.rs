@@ -38,6 +38,12 @@ impl Checks {
             self.fail(field, "must not be blank");
         } else if value.chars().count() > max {
             self.fail(field, format!("must be at most {max} characters"));
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            // They break calendars, feeds and spreadsheets, and are never meant.
+            self.fail(field, "must not contain control characters");
         }
     }
 

@@ -653,6 +653,7 @@ pub async fn remove(
                 event_tombstones::area.eq(&before.area),
                 event_tombstones::title.eq(&before.title),
                 event_tombstones::was_public.eq(before.is_public()),
+                event_tombstones::co_organizer_unit_ids.eq(&before.co_organizer_unit_ids),
             ))
             .on_conflict(event_tombstones::id)
             .do_nothing()

@@ -3,7 +3,7 @@
 //!
 //! The feeds are polled, so conditional GET must be cheap: the validators come from the change
 //! log (every write to an event or the campaign adds a `changes` row in its own transaction),
-//! and a 304 is answered after two index lookups, without loading or rendering a single event.
+//! and a 304 is answered after two small queries, without loading or rendering a single event.
 //! Each representation is a pure function of the rows behind that change-log position, so the
 //! `ETag` is strong even though no body is hashed.
 
@@ -17,7 +17,7 @@ use atom_syndication as atom;
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use icalendar::{Calendar, Component, EventLike, EventStatus};
 use serde::{Deserialize, Serialize};
@@ -44,7 +44,7 @@ const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
 const CACHE_CONTROL: &str = "public, max-age=60";
 /// RFC 5545 3.1: content lines are at most 75 octets, excluding the line break.
 const MAX_LINE_OCTETS: usize = 75;
-/// How long after a change `Last-Modified` may name its second; see [`Validators::compute`].
+/// How long after a change `Last-Modified` may name its second; see [`last_modified`].
 const SETTLE_SECS: i64 = 5;
 /// Bumped whenever the rendering changes, so that caches holding the old rendering refetch.
 const RENDERING: &str = concat!(env!("CARGO_PKG_VERSION"), "/feeds-1");
@@ -281,8 +281,7 @@ struct Tombstone {
     deleted_at: DateTime<Utc>,
 }
 
-/// The tombstones in the feed's slice. A tombstone keeps the event's kind, area and host;
-/// its co-organizers are read from the event's deletion in the audit log.
+/// The tombstones in the feed's slice (a tombstone keeps what the filters look at).
 async fn load_tombstones(
     conn: &mut AsyncPgConnection,
     campaign_id: Uuid,
@@ -301,14 +300,11 @@ async fn load_tombstones(
         query = query.filter(event_tombstones::kind.eq(kind.as_str()));
     }
     if let Some(unit) = filter.unit_id {
-        let co_organized = diesel::dsl::sql::<Bool>(
-            "EXISTS (SELECT 1 FROM audit_log a WHERE a.entity_id = event_tombstones.id \
-             AND a.type = 'event' AND a.op = 'delete' \
-             AND a.before -> 'co_organizer_unit_ids' ? ",
-        )
-        .bind::<diesel::sql_types::Text, _>(unit.to_string())
-        .sql(")");
-        query = query.filter(event_tombstones::host_unit_id.eq(unit).or(co_organized));
+        query = query.filter(
+            event_tombstones::host_unit_id
+                .eq(unit)
+                .or(event_tombstones::co_organizer_unit_ids.contains(vec![unit])),
+        );
     }
     if let Some(area) = &filter.area {
         query = query.filter(event_tombstones::area.eq(area.clone()));

@@ -6,7 +6,9 @@ pub mod conditional;
 pub mod extractor_errors;
 pub mod idempotency;
 pub mod merge_patch;
+pub mod metrics;
 pub mod pagination;
+pub mod rate_limit;
 pub mod request_id;
 
 pub use body::{BodyLimit, JsonBody};

@@ -1,6 +1,7 @@
-//! Data sets: the Gaozhou 2014 demo week.
+//! Data sets: the Gaozhou 2014 demo week, and synthetic data at scale for benchmarks.
 
 pub mod gaozhou;
+pub mod synthetic;
 
 use uuid::Uuid;
 

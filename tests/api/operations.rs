@@ -97,3 +97,149 @@ async fn swagger_ui_is_served_from_the_binary() {
     assert_eq!(res.status, 200);
     assert!(res.text().contains("/api-docs/openapi.json"));
 }
+
+#[actix_web::test]
+async fn security_headers_on_every_response_and_a_csp_on_swagger_ui() {
+    let app = TestApp::spawn().await;
+    for path in ["/api/v1/units", "/api/v1/nowhere", "/healthz"] {
+        let res = app.get(path).send().await;
+        assert_eq!(
+            res.header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(
+            res.header("referrer-policy").as_deref(),
+            Some("no-referrer"),
+            "{path}"
+        );
+        assert!(
+            res.header("content-security-policy")
+                .unwrap()
+                .contains("default-src 'none'"),
+            "{path}"
+        );
+    }
+    let res = app.get("/swagger-ui/").send().await;
+    assert_eq!(res.status, 200);
+    let csp = res.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+}
+
+#[actix_web::test]
+async fn cors_allows_the_configured_origins_only() {
+    let app = TestApp::spawn().await; // test config allows https://frontend.example
+    let res = app
+        .req(actix_web::http::Method::OPTIONS, "/api/v1/events")
+        .header("Origin", "https://frontend.example")
+        .header("Access-Control-Request-Method", "PATCH")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, if-match, idempotency-key",
+        )
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(
+        res.header("access-control-allow-origin").as_deref(),
+        Some("https://frontend.example")
+    );
+    let methods = res.header("access-control-allow-methods").unwrap();
+    assert!(methods.contains("PATCH"), "{methods}");
+    let headers = res
+        .header("access-control-allow-headers")
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        headers.contains("if-match") && headers.contains("idempotency-key"),
+        "{headers}"
+    );
+
+    let res = app
+        .get("/api/v1/units")
+        .header("Origin", "https://frontend.example")
+        .send()
+        .await;
+    assert_eq!(
+        res.header("access-control-allow-origin").as_deref(),
+        Some("https://frontend.example")
+    );
+    assert!(
+        res.header("access-control-expose-headers")
+            .unwrap()
+            .to_lowercase()
+            .contains("etag")
+    );
+
+    let res = app
+        .get("/api/v1/units")
+        .header("Origin", "https://evil.example")
+        .send()
+        .await;
+    assert!(res.header("access-control-allow-origin").is_none());
+}
+
+#[actix_web::test]
+async fn rate_limits_per_token_with_headers_and_429() {
+    let app = TestApp::spawn_with(|c| c.rate_limit_per_minute = 5).await;
+    let other = app.token(learnweek::auth::Role::Admin, None).await;
+    for i in 0..5 {
+        let res = app.get("/api/v1/units").bearer(&app.admin).send().await;
+        assert_eq!(res.status, 200, "request {i}");
+        assert_eq!(res.header("ratelimit-limit").as_deref(), Some("5"));
+        assert_eq!(
+            res.header("ratelimit-remaining").unwrap(),
+            (4 - i).to_string()
+        );
+    }
+    let res = app.get("/api/v1/units").bearer(&app.admin).send().await;
+    res.problem(429);
+    let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(res.header("ratelimit-remaining").as_deref(), Some("0"));
+    // Another token has its own budget; health checks are never limited.
+    assert_eq!(
+        app.get("/api/v1/units").bearer(&other).send().await.status,
+        200
+    );
+    assert_eq!(
+        app.get("/readyz").bearer(&app.admin).send().await.status,
+        200
+    );
+    // Anonymous callers are limited per client address.
+    for _ in 0..5 {
+        assert_eq!(app.get("/api/v1/campaigns").send().await.status, 200);
+    }
+    app.get("/api/v1/campaigns").send().await.problem(429);
+}
+
+#[actix_web::test]
+async fn metrics_in_prometheus_text() {
+    let app = TestApp::spawn().await;
+    app.get("/api/v1/units").send().await;
+    app.get(&format!("/api/v1/units/{}", uuid::Uuid::now_v7()))
+        .send()
+        .await;
+    let res = app.get("/metrics").send().await;
+    assert_eq!(res.status, 200);
+    let text = res.text();
+    assert!(
+        text.contains(
+            r#"learnweek_http_requests_total{method="GET",route="/api/v1/units",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"route="/api/v1/units/{id}",status="404""#),
+        "{text}"
+    );
+    assert!(text.contains("learnweek_http_request_duration_seconds_bucket"));
+    assert!(
+        text.contains(r#"learnweek_db_pool_connections{state="max"} 8"#),
+        "{text}"
+    );
+    assert!(text.contains("learnweek_webhook_backlog 0"), "{text}");
+}
