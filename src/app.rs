@@ -78,8 +78,12 @@ pub fn build_app(
         .wrap(Logger::new(request_id::LOG_FORMAT))
 }
 
-async fn no_route() -> Result<HttpResponse, AppError> {
-    Err(AppError::not_found())
+/// 405 with `Allow` for a known path with another method, else 404.
+async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
+    match crate::openapi::methods_for(req.path()) {
+        Some(allow) => Err(AppError::method_not_allowed(allow)),
+        None => Err(AppError::not_found()),
+    }
 }
 
 /// CORS for browser frontends on the configured origins only (none: no CORS at all).

@@ -234,7 +234,7 @@ fn init_cluster(bin: &Path, pgdata: &Path, run_as: Option<(u32, u32)>) -> Result
         }
     }
     Err(format!(
-        "initdb failed (is {} readable by the server's user?): {last_error}",
+        "initdb failed (the server runs as an unprivileged user: {} and every directory above it must be accessible to it, e.g. chmod o+x): {last_error}",
         pgdata.display()
     ))
 }

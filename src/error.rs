@@ -63,6 +63,8 @@ struct ErrorData {
     errors: Vec<FieldError>,
     retry_after: Option<u64>,
     www_authenticate: Option<&'static str>,
+    /// The `Allow` header of a 405.
+    allow: Option<String>,
     /// Logged for 5xx, never sent.
     cause: Option<String>,
 }
@@ -76,6 +78,7 @@ impl AppError {
             errors: Vec::new(),
             retry_after: None,
             www_authenticate: None,
+            allow: None,
             cause: None,
         }))
     }
@@ -116,6 +119,17 @@ impl AppError {
 
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "no such resource")
+    }
+
+    /// The path exists, the method does not.
+    pub fn method_not_allowed(allow: String) -> Self {
+        let mut e = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            format!("this resource answers {allow}"),
+        );
+        e.0.allow = Some(allow);
+        e
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
@@ -262,6 +276,9 @@ impl ResponseError for AppError {
         if let Some(secs) = self.0.retry_after {
             res.insert_header((header::RETRY_AFTER, secs));
         }
+        if let Some(allow) = &self.0.allow {
+            res.insert_header((header::ALLOW, allow.as_str()));
+        }
         if let Some(challenge) = self.0.www_authenticate {
             res.insert_header((
                 header::WWW_AUTHENTICATE,
@@ -325,6 +342,13 @@ impl From<DieselError> for AppError {
                     e
                 }
                 DatabaseErrorKind::ClosedConnection => AppError::unavailable(info.message()),
+                // PostgreSQL text cannot hold NUL characters.
+                _ if info.message().contains("invalid byte sequence") => {
+                    AppError::validation(vec![FieldError::new(
+                        "body",
+                        "text must not contain NUL (\\u0000) characters",
+                    )])
+                }
                 _ if is_unavailable_message(info.message()) => {
                     AppError::unavailable(info.message())
                 }

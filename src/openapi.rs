@@ -273,3 +273,35 @@ fn add_to_operation(op: &mut Operation, method: &str) {
 fn is_anonymous_requirement(req: &utoipa::openapi::security::SecurityRequirement) -> bool {
     serde_json::to_value(req).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
 }
+
+/// The methods the document lists for a concrete request path (e.g. `GET, PATCH, DELETE`),
+/// or `None` when no path template matches.
+pub fn methods_for(path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    // The most specific template wins: `/tallies/import` over `/tallies/{id}`.
+    let (_, item) = document()
+        .paths
+        .paths
+        .iter()
+        .filter_map(|(template, item)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            let matches = parts.len() == segments.len()
+                && parts.iter().zip(&segments).all(|(p, s)| {
+                    (p.starts_with('{') && p.ends_with('}') && !s.is_empty()) || p == s
+                });
+            let literal = parts.iter().filter(|p| !p.starts_with('{')).count();
+            matches.then_some((literal, item))
+        })
+        .max_by_key(|(literal, _)| *literal)?;
+    let methods: Vec<&str> = [
+        ("GET", item.get.is_some()),
+        ("POST", item.post.is_some()),
+        ("PUT", item.put.is_some()),
+        ("PATCH", item.patch.is_some()),
+        ("DELETE", item.delete.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(m, present)| present.then_some(m))
+    .collect();
+    (!methods.is_empty()).then(|| methods.join(", "))
+}

@@ -11,8 +11,11 @@ macro_rules! text_enum {
             diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
         )]
         #[diesel(sql_type = diesel::sql_types::Text)]
+        // The wire names are the variants in snake_case (utoipa reads this attribute, not
+        // renames made of macro fragments); `check_wire_names` holds them to `as_str`.
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+            $($(#[$vmeta])* $variant),+
         }
 
         impl $name {
@@ -21,6 +24,14 @@ macro_rules! text_enum {
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text),+
+                }
+            }
+
+            /// Panics unless serde's name of every variant is its `as_str` (for tests).
+            pub fn check_wire_names() {
+                for v in Self::ALL {
+                    let json = serde_json::to_value(v).unwrap_or_default();
+                    assert_eq!(json.as_str(), Some(v.as_str()), "{}::{v:?}", stringify!($name));
                 }
             }
         }
@@ -64,4 +75,36 @@ macro_rules! text_enum {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_enum_sends_its_wire_name() {
+        use crate::api::*;
+        crate::auth::Role::check_wire_names();
+        campaigns::CampaignStatus::check_wire_names();
+        units::UnitKind::check_wire_names();
+        tokens::TokenKind::check_wire_names();
+        partners::PartnerRole::check_wire_names();
+        committee::BodyKind::check_wire_names();
+        committee::CommitteeRole::check_wire_names();
+        events::EventKind::check_wire_names();
+        events::Status::check_wire_names();
+        events::Visibility::check_wire_names();
+        trainings::TrainingSubject::check_wire_names();
+        tallies::Category::check_wire_names();
+        tallies::Measure::check_wire_names();
+        tallies::Source::check_wire_names();
+        media_reports::Medium::check_wire_names();
+    }
+
+    #[test]
+    fn the_spec_lists_wire_names() {
+        let doc: serde_json::Value =
+            serde_json::from_str(crate::openapi::json()).unwrap_or_default();
+        let kinds = &doc["components"]["schemas"]["UnitKind"]["enum"];
+        assert_eq!(kinds[0], "government_department", "{kinds}");
+        assert_eq!(doc["components"]["schemas"]["Role"]["enum"][0], "admin");
+    }
 }

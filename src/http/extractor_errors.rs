@@ -16,8 +16,15 @@ pub fn query_config() -> QueryConfig {
     })
 }
 
-/// A path segment that cannot be an id cannot name an existing resource.
+/// A path segment that cannot be an id cannot name an existing resource (404) — unless the
+/// path is another resource's, which does not take this method (405).
 pub fn path_config() -> PathConfig {
-    PathConfig::default()
-        .error_handler(|_err: PathError, _req: &HttpRequest| AppError::not_found().into())
+    PathConfig::default().error_handler(|_err: PathError, req: &HttpRequest| {
+        match crate::openapi::methods_for(req.path()) {
+            Some(allow) if !allow.split(", ").any(|m| m == req.method().as_str()) => {
+                AppError::method_not_allowed(allow).into()
+            }
+            _ => AppError::not_found().into(),
+        }
+    })
 }

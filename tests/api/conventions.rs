@@ -397,3 +397,41 @@ async fn database_outage_is_503_with_retry_after() {
     }
     drop(db);
 }
+
+#[actix_web::test]
+async fn other_methods_on_known_paths_are_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .req(actix_web::http::Method::PUT, "/api/v1/units")
+        .bearer(&app.admin)
+        .send()
+        .await;
+    res.problem(405);
+    assert_eq!(res.header("allow").as_deref(), Some("GET, POST"));
+    let res = app
+        .req(
+            actix_web::http::Method::POST,
+            &format!("/api/v1/units/{}", uuid::Uuid::now_v7()),
+        )
+        .send()
+        .await;
+    res.problem(405);
+    assert_eq!(res.header("allow").as_deref(), Some("GET, PATCH, DELETE"));
+    app.req(actix_web::http::Method::POST, "/api/v1/nowhere")
+        .send()
+        .await
+        .problem(404);
+}
+
+#[actix_web::test]
+async fn nul_characters_are_a_422_not_a_500() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .post("/api/v1/auth/token")
+        .json(json!({"username": "a\u{0}b", "password": "whatever-whatever"}))
+        .send()
+        .await;
+    res.problem(422);
+    let res = app.get("/api/v1/units?q=%00").send().await;
+    res.problem(422);
+}

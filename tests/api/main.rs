@@ -17,6 +17,7 @@ mod media_reports;
 mod operations;
 mod partners;
 mod program;
+mod reliability;
 mod summary;
 mod tallies;
 mod trainings;

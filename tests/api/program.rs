@@ -8,7 +8,7 @@ use crate::common::{self, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_learnweek");
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -16,7 +16,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn learnweek() -> Command {
+pub fn learnweek() -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_remove("DATABASE_URL")
         .env_remove("LEARNWEEK_JWT_SECRET")
@@ -25,7 +25,7 @@ fn learnweek() -> Command {
     cmd
 }
 
-async fn wait_ready(port: u16, child: &mut Child) {
+pub async fn wait_ready(port: u16, child: &mut Child) {
     let client = awc::Client::default();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
@@ -47,7 +47,7 @@ async fn wait_ready(port: u16, child: &mut Child) {
     }
 }
 
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
+pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
     Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -128,6 +128,33 @@ async fn two_replicas_start_together_on_an_empty_database() {
     for (port, child) in ports.iter().zip(children.iter_mut()) {
         wait_ready(*port, child).await;
     }
+
+    // Idempotency keys live in PostgreSQL: a retry that lands on the other replica replays.
+    let out = learnweek()
+        .args(["token", "issue", "--role", "admin", "--name", "replicas"])
+        .env("DATABASE_URL", db.url())
+        .env("LEARNWEEK_JWT_SECRET", common::JWT_SECRET)
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let client = awc::Client::default();
+    let mut answers = Vec::new();
+    for port in ports {
+        let mut res = client
+            .post(format!("http://127.0.0.1:{port}/api/v1/units"))
+            .bearer_auth(&token)
+            .insert_header(("Idempotency-Key", "replica-retry"))
+            .send_json(&serde_json::json!({"name": "高州市电视台", "kind": "media"}))
+            .await
+            .unwrap();
+        let replayed = res.headers().contains_key("idempotent-replayed");
+        answers.push((res.status().as_u16(), replayed, res.body().await.unwrap()));
+    }
+    assert_eq!((answers[0].0, answers[0].1), (201, false));
+    assert_eq!((answers[1].0, answers[1].1), (201, true));
+    assert_eq!(answers[0].2, answers[1].2);
+
     let mut logs = Vec::new();
     for child in &mut children {
         assert!(terminate(child).success());
