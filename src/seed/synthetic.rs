@@ -42,6 +42,7 @@ const UNITS: i64 = 50;
 const KEYS_PER_SUBJECT: i64 = 12 * 2 * 9 * UNITS;
 const MAX_CAMPAIGNS: u32 = 1000;
 const MAX_EVENTS: u64 = 100_000_000;
+const MAX_TALLIES: u64 = 10_000_000_000;
 const TIMEZONE: &str = "Asia/Shanghai";
 
 /// The towns and streets of Gaozhou (the campaigns' `areas`).
@@ -96,27 +97,28 @@ impl Params {
 
     /// Tallies on events; the rest are on trainings.
     fn event_tallies(&self) -> i64 {
-        (self.tallies * 85 / 100) as i64
+        (self.tallies.min(MAX_TALLIES) * 85 / 100) as i64
     }
 
     fn check(&self) -> Result<(), String> {
-        let fail = |m: String| Err(m);
         if !(1..=MAX_CAMPAIGNS).contains(&self.campaigns) {
-            return fail(format!("--campaigns must be between 1 and {MAX_CAMPAIGNS}"));
+            return Err(format!("--campaigns must be between 1 and {MAX_CAMPAIGNS}"));
         }
         if self.events < u64::from(self.campaigns) || self.events > MAX_EVENTS {
-            return fail(format!(
+            return Err(format!(
                 "--events must be between --campaigns ({}) and {MAX_EVENTS}",
                 self.campaigns
             ));
         }
         let event_tallies = self.event_tallies();
         let training_tallies = self.tallies as i64 - event_tallies;
-        if event_tallies > self.events as i64 * KEYS_PER_SUBJECT
+        if self.tallies > MAX_TALLIES
+            || event_tallies > self.events as i64 * KEYS_PER_SUBJECT
             || training_tallies > self.trainings() * KEYS_PER_SUBJECT
         {
-            return fail(format!(
-                "--tallies is too large: at most {KEYS_PER_SUBJECT} distinct tallies per event or training"
+            return Err(format!(
+                "--tallies must be at most {MAX_TALLIES}, and at most {KEYS_PER_SUBJECT} per event \
+                 or training (85% go to events, 15% to the events / 20 trainings)"
             ));
         }
         Ok(())
