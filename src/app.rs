@@ -11,7 +11,9 @@ use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
 use actix_web::{App, Error, HttpResponse, web};
 use utoipa_actix_web::AppExt;
 
+use crate::api::feeds::ValidatorCache;
 use crate::auth::JwtKeys;
+use crate::change_signal::ChangeSignal;
 use crate::config::Config;
 use crate::db::{DbConn, DbPool};
 use crate::error::{AppError, AppResult};
@@ -28,6 +30,9 @@ pub struct AppState {
     /// `None` when rate limiting is off.
     pub rate_limits: Option<Arc<RateLimits>>,
     pub metrics: Arc<Metrics>,
+    /// Moves on every committed change (while `serve`'s listener runs).
+    pub change_signal: Arc<ChangeSignal>,
+    pub feed_validators: ValidatorCache,
 }
 
 impl AppState {
@@ -37,6 +42,8 @@ impl AppState {
             jwt: JwtKeys::new(jwt_secret.as_bytes())?,
             rate_limits: RateLimits::new(config.rate_limit_per_minute).map(Arc::new),
             metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
+            change_signal: Arc::default(),
+            feed_validators: ValidatorCache::default(),
             config: Arc::new(config),
             schema_version: crate::db::latest_migration_version(),
         })

@@ -252,9 +252,17 @@ async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), Str
         .run();
     log::info!("listening on http://{bind} (docs at http://{bind}/swagger-ui/)");
     let worker = crate::api::webhooks::Worker::start(state.clone());
+    let (stop_listening, stopped) = tokio::sync::watch::channel(false);
+    let listener = actix_web::rt::spawn(crate::change_signal::listen(
+        state.change_signal.clone(),
+        database_url.to_string(),
+        stopped,
+    ));
     let served = server.await.map_err(|e| e.to_string());
     // The server has drained; let the current webhook delivery finish before exiting.
     worker.stop().await;
+    let _ = stop_listening.send(true);
+    let _ = listener.await;
     served
 }
 

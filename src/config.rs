@@ -42,7 +42,7 @@ impl Config {
                 .unwrap_or_default(),
             webhook_allow_private: var("LEARNWEEK_WEBHOOK_ALLOW_PRIVATE")
                 .is_some_and(|v| v == "1" || v == "true"),
-            pool_size: parse_var("LEARNWEEK_DB_POOL_SIZE", 16)?,
+            pool_size: parse_var("LEARNWEEK_DB_POOL_SIZE", 8)?,
             rate_limit_per_minute: parse_var("LEARNWEEK_RATE_LIMIT_PER_MINUTE", 1200)?,
             webhook_retry_base_ms: parse_var("LEARNWEEK_WEBHOOK_RETRY_BASE_MS", 5000)?,
             webhook_poll_ms: parse_var("LEARNWEEK_WEBHOOK_POLL_MS", 1000)?,

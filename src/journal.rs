@@ -7,19 +7,14 @@
 //! sequence values are then handed out in commit order. [`record`] is therefore the last
 //! statement of every write transaction, which keeps the serialized section short.
 
-use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::error::{AppError, AppResult};
-use crate::schema::{audit_log, changes};
 
 const CHANGE_ORDER_LOCK_KEY: i64 = 0x6c65_6172_6e77_6b02;
-/// PostgreSQL allows 65535 bind parameters per statement.
-const ROWS_PER_INSERT: usize = 4000;
 /// Channel notified after each batch of changes (webhook worker, feed caches).
 pub const CHANGES_CHANNEL: &str = "learnweek_changes";
 
@@ -56,8 +51,10 @@ pub struct Entry {
     pub op: Op,
     pub campaign_id: Option<Uuid>,
     pub owner_unit_id: Option<Uuid>,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
+    /// JSON text.
+    pub before: Option<String>,
+    /// JSON text.
+    pub after: Option<String>,
 }
 
 impl Entry {
@@ -111,88 +108,70 @@ impl Entry {
     }
 }
 
-fn to_json(value: &impl Serialize) -> AppResult<Value> {
-    serde_json::to_value(value).map_err(AppError::internal)
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = audit_log)]
-struct NewAuditRow<'a> {
-    actor: &'a str,
-    actor_token_id: Option<Uuid>,
-    actor_role: &'a str,
-    actor_unit_id: Option<Uuid>,
-    type_: &'a str,
-    entity_id: Uuid,
-    op: &'a str,
-    owner_unit_id: Option<Uuid>,
-    before: Option<&'a Value>,
-    after: Option<&'a Value>,
-    request_id: Option<&'a str>,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = changes)]
-struct NewChangeRow<'a> {
-    type_: &'a str,
-    entity_id: Uuid,
-    op: &'a str,
-    campaign_id: Option<Uuid>,
+/// Serialized once, straight to text: PostgreSQL parses it into `jsonb` (cheaper than building
+/// a `serde_json::Value` per row for batches of thousands).
+fn to_json(value: &impl Serialize) -> AppResult<String> {
+    serde_json::to_string(value).map_err(AppError::internal)
 }
 
 /// Records `entries` (audit + change feed). Call it last in the write's transaction.
+///
+/// Each table gets one statement however many rows there are: the rows travel as arrays
+/// (`unnest`), so a 5,000-row batch binds a dozen parameters, not tens of thousands.
 pub async fn record(
     conn: &mut AsyncPgConnection,
     auth: &Authorized,
     entries: &[Entry],
 ) -> AppResult<()> {
+    use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
     if entries.is_empty() {
         return Ok(());
     }
     let actor = auth.actor();
     let token_id = (!actor.token_id.is_nil()).then_some(actor.token_id);
-    for chunk in entries.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<NewAuditRow> = chunk
-            .iter()
-            .map(|e| NewAuditRow {
-                actor: &actor.subject,
-                actor_token_id: token_id,
-                actor_role: actor.role.as_str(),
-                actor_unit_id: actor.unit_id,
-                type_: e.entity,
-                entity_id: e.id,
-                op: e.op.audit_op(),
-                owner_unit_id: e.owner_unit_id,
-                before: e.before.as_ref(),
-                after: e.after.as_ref(),
-                request_id: actor.request_id.as_deref(),
-            })
-            .collect();
-        diesel::insert_into(audit_log::table)
-            .values(&rows)
-            .execute(conn)
-            .await?;
-    }
+    let types: Vec<&str> = entries.iter().map(|e| e.entity).collect();
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
+    let audit_ops: Vec<&str> = entries.iter().map(|e| e.op.audit_op()).collect();
+    let owners: Vec<Option<Uuid>> = entries.iter().map(|e| e.owner_unit_id).collect();
+    let befores: Vec<Option<&str>> = entries.iter().map(|e| e.before.as_deref()).collect();
+    let afters: Vec<Option<&str>> = entries.iter().map(|e| e.after.as_deref()).collect();
+    diesel::sql_query(
+        "INSERT INTO audit_log (actor, actor_token_id, actor_role, actor_unit_id, type, entity_id, op, \
+                                owner_unit_id, before, after, request_id) \
+         SELECT $1, $2, $3, $4, t.type, t.entity_id, t.op, t.owner, t.before::jsonb, t.after::jsonb, $5 \
+         FROM unnest($6::text[], $7::uuid[], $8::text[], $9::uuid[], $10::text[], $11::text[]) \
+           AS t(type, entity_id, op, owner, before, after)",
+    )
+    .bind::<Text, _>(&actor.subject)
+    .bind::<Nullable<SqlUuid>, _>(token_id)
+    .bind::<Text, _>(actor.role.as_str())
+    .bind::<Nullable<SqlUuid>, _>(actor.unit_id)
+    .bind::<Nullable<Text>, _>(actor.request_id.as_deref())
+    .bind::<Array<Text>, _>(&types)
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<Text>, _>(&audit_ops)
+    .bind::<Array<Nullable<SqlUuid>>, _>(&owners)
+    .bind::<Array<Nullable<Text>>, _>(&befores)
+    .bind::<Array<Nullable<Text>>, _>(&afters)
+    .execute(conn)
+    .await?;
 
     diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
         .bind::<diesel::sql_types::BigInt, _>(CHANGE_ORDER_LOCK_KEY)
         .execute(conn)
         .await?;
-    for chunk in entries.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<NewChangeRow> = chunk
-            .iter()
-            .map(|e| NewChangeRow {
-                type_: e.entity,
-                entity_id: e.id,
-                op: e.op.change_op(),
-                campaign_id: e.campaign_id,
-            })
-            .collect();
-        diesel::insert_into(changes::table)
-            .values(&rows)
-            .execute(conn)
-            .await?;
-    }
+    let change_ops: Vec<&str> = entries.iter().map(|e| e.op.change_op()).collect();
+    let campaigns: Vec<Option<Uuid>> = entries.iter().map(|e| e.campaign_id).collect();
+    diesel::sql_query(
+        "INSERT INTO changes (type, entity_id, op, campaign_id) \
+         SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[])",
+    )
+    .bind::<Array<Text>, _>(&types)
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<Text>, _>(&change_ops)
+    .bind::<Array<Nullable<SqlUuid>>, _>(&campaigns)
+    .execute(conn)
+    .await?;
     diesel::sql_query(format!("NOTIFY {CHANGES_CHANNEL}"))
         .execute(conn)
         .await?;

@@ -320,12 +320,25 @@ async fn respond(
     filter: &FeedFilter,
     format: Format,
 ) -> AppResult<HttpResponse> {
+    // A poller asking "anything new?" is answered from memory while nothing has changed.
+    let key = format!("{}|{slug}|{}", format.file(), filter.normalized());
+    let epoch = state.change_signal.epoch();
+    if let Some(validators) = epoch.and_then(|e| state.feed_validators.get(&key, e))
+        && validators.not_modified(req)
+    {
+        let mut res = HttpResponse::NotModified();
+        validators.headers(&mut res);
+        return Ok(res.finish());
+    }
     let mut conn = state.conn().await?;
     let campaign = campaigns::find(&mut conn, slug).await?;
     // The validators are read before the rows (each statement sees its own snapshot): the body
     // can only be newer than its validators, which costs at worst one extra 200 later.
     let log = log_position(&mut conn, campaign.id).await?;
     let validators = Validators::compute(format, &campaign, filter, &log)?;
+    if let Some(epoch) = epoch {
+        state.feed_validators.put(key, epoch, &validators);
+    }
     if validators.not_modified(req) {
         let mut res = HttpResponse::NotModified();
         validators.headers(&mut res);
@@ -353,6 +366,57 @@ async fn respond(
     Ok(res
         .insert_header((header::CONTENT_TYPE, format.content_type()))
         .body(body))
+}
+
+/// Feed validators computed recently, valid while the change epoch they were computed in
+/// lasts (no write anywhere since) and for at most [`VALIDATOR_TTL`] (tombstones age out of
+/// the Atom feed without a write).
+#[derive(Default)]
+pub struct ValidatorCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedValidators>>,
+}
+
+struct CachedValidators {
+    epoch: u64,
+    filled: std::time::Instant,
+    etag: String,
+    changed_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+}
+
+const VALIDATOR_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Distinct feeds (format x campaign x filters) remembered at once.
+const MAX_CACHED_FEEDS: usize = 1000;
+
+impl ValidatorCache {
+    fn get(&self, key: &str, epoch: u64) -> Option<Validators> {
+        let entries = self.entries.lock().ok()?;
+        let cached = entries.get(key)?;
+        let elapsed = cached.filled.elapsed();
+        (cached.epoch == epoch && elapsed < VALIDATOR_TTL).then(|| Validators {
+            etag: cached.etag.clone(),
+            changed_at: cached.changed_at,
+            now: cached.now + chrono::Duration::from_std(elapsed).unwrap_or_default(),
+        })
+    }
+
+    fn put(&self, key: String, epoch: u64, v: &Validators) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_CACHED_FEEDS {
+                entries.clear();
+            }
+            entries.insert(
+                key,
+                CachedValidators {
+                    epoch,
+                    filled: std::time::Instant::now(),
+                    etag: v.etag.clone(),
+                    changed_at: v.changed_at,
+                    now: v.now,
+                },
+            );
+        }
+    }
 }
 
 /// The campaign's public events as an iCalendar feed (RFC 5545).

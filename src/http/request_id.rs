@@ -26,7 +26,7 @@ pub async fn middleware(
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_sane(v))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .unwrap_or_else(next_id);
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut res = next.call(req).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
@@ -42,4 +42,14 @@ fn is_sane(id: &str) -> bool {
 
 pub fn of(req: &HttpRequest) -> Option<String> {
     req.extensions().get::<RequestId>().map(|r| r.0.clone())
+}
+
+/// A fresh id: a random per-process prefix and a counter (unique, cheap: no syscall).
+fn next_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..12].to_string());
+    format!("{prefix}-{:08x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }

@@ -335,9 +335,27 @@ async fn request_ids_are_echoed_or_generated() {
         .send()
         .await;
     assert_eq!(res.header("x-request-id").as_deref(), Some("abc-123"));
-    let res = app.get("/api/v1/units").send().await;
-    let generated = res.header("x-request-id").unwrap();
-    assert_eq!(generated.len(), 36);
+    let first = app
+        .get("/api/v1/units")
+        .send()
+        .await
+        .header("x-request-id")
+        .unwrap();
+    let second = app
+        .get("/api/v1/units")
+        .send()
+        .await
+        .header("x-request-id")
+        .unwrap();
+    assert!(first.len() >= 16 && second.len() >= 16);
+    assert_ne!(first, second);
+    // Ids that could forge log lines are replaced.
+    let res = app
+        .get("/api/v1/units")
+        .header("X-Request-Id", "a b\tc")
+        .send()
+        .await;
+    assert_ne!(res.header("x-request-id").as_deref(), Some("a b\tc"));
     // Problems carry it too.
     let res = app
         .get("/api/v1/nowhere")

@@ -764,3 +764,57 @@ async fn control_characters_are_refused_and_markup_and_instant_events_make_valid
     let feed = json_feed(&app, "").await;
     assert_eq!(feed["items"][0]["title"], "开幕式 <直播> & 录播");
 }
+
+#[actix_web::test]
+async fn cached_validators_are_dropped_as_soon_as_anything_changes() {
+    use std::time::Duration;
+    let app = TestApp::spawn().await;
+    let (campaign, host) = setup(&app).await;
+    let id = create(&app, event(&campaign, host, "社区广场舞展示")).await;
+    // The listener `serve` runs: validators are then answered from memory.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let listener = actix_web::rt::spawn(learnweek::change_signal::listen(
+        app.state.change_signal.clone(),
+        app.db.url(),
+        stopped,
+    ));
+    crate::common::eventually(Duration::from_secs(10), "listening", || async {
+        app.state.change_signal.epoch().is_some()
+    })
+    .await;
+    let path = "/api/v1/feeds/gaozhou-2014/events.ics";
+    let etag = app.get(path).send().await.header("etag").unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            app.get(path)
+                .header("If-None-Match", &etag)
+                .send()
+                .await
+                .status,
+            304
+        );
+    }
+    let res = app
+        .patch(&format!("/api/v1/events/{id}"))
+        .bearer(&app.admin)
+        .json(json!({"title": "太极拳表演"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+    // The change's NOTIFY reaches the cache within moments, and the old ETag stops matching.
+    crate::common::eventually(
+        Duration::from_secs(2),
+        "a 200 with the new title",
+        || async {
+            let res = app.get(path).header("If-None-Match", &etag).send().await;
+            res.status == 200 && res.text().contains("太极拳表演")
+        },
+    )
+    .await;
+    let _ = stop.send(true);
+    let _ = listener.await;
+    assert!(
+        app.state.change_signal.epoch().is_none(),
+        "no listener, no cache"
+    );
+}

@@ -393,9 +393,10 @@ pub async fn put_tally(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchInput {
-    /// Up to 5,000 tallies (`TallyInput`), all applied or none.
+    /// Up to 5,000 tallies (`TallyInput`), all applied or none. Each is parsed on its own, so
+    /// every bad row is reported, not just the first.
     #[schema(value_type = Vec<TallyInput>)]
-    pub items: Vec<serde_json::Value>,
+    pub items: Vec<Box<serde_json::value::RawValue>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -464,7 +465,7 @@ pub async fn batch(
     let mut inputs = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let label = format!("items[{i}]");
-        match crate::http::body::from_value::<TallyInput>(item) {
+        match crate::http::body::parse_json::<TallyInput>(item.get().as_bytes()) {
             Ok(input) => inputs.push((label, input)),
             Err(e) => errors.extend(e.field_errors().iter().map(|f| prefixed(&label, f))),
         }
