@@ -33,6 +33,8 @@ pub struct AppState {
     /// Moves on every committed change (while `serve`'s listener runs).
     pub change_signal: Arc<ChangeSignal>,
     pub feed_validators: ValidatorCache,
+    /// Turns for bulk ingestion (tally batches and CSV imports): one at a time.
+    pub bulk_ingest: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
             change_signal: Arc::default(),
             feed_validators: ValidatorCache::default(),
+            bulk_ingest: tokio::sync::Semaphore::new(1),
             config: Arc::new(config),
             schema_version: crate::db::latest_migration_version(),
         })

@@ -24,17 +24,18 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Every route of the API. The served app and the OpenAPI document are both built from this.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(health::routes).service(
+        // The router tries routes in this order: the most polled come first.
         scope("/api/v1")
+            .configure(feeds::routes)
+            .configure(events::routes)
             .configure(campaigns::routes)
             .configure(summary::routes)
             .configure(units::routes)
             .configure(partners::routes)
             .configure(committee::routes)
-            .configure(events::routes)
             .configure(trainings::routes)
             .configure(tallies::routes)
             .configure(media_reports::routes)
-            .configure(feeds::routes)
             .configure(auth::routes)
             .configure(tokens::routes)
             .configure(accounts::routes)

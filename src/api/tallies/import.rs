@@ -110,6 +110,11 @@ pub async fn import(
     if declared_length(&req).is_some_and(|len| len > CSV_LIMIT) {
         return Err(AppError::payload_too_large(CSV_LIMIT));
     }
+    let _turn = state
+        .bulk_ingest
+        .acquire()
+        .await
+        .map_err(AppError::internal)?;
     let bytes = read_body(payload.into_inner(), CSV_LIMIT).await?;
     let text = decode(&bytes)?;
     let rows = {

@@ -451,6 +451,13 @@ pub async fn batch(
     principal: Principal,
     body: JsonBody<BatchInput>,
 ) -> AppResult<HttpResponse> {
+    // One bulk ingestion at a time per process: each holds tens of megabytes while it runs
+    // (JSON, rows, history, audit), and on a small box the database sets the pace anyway.
+    let _turn = state
+        .bulk_ingest
+        .acquire()
+        .await
+        .map_err(AppError::internal)?;
     let items = body.0.items;
     if items.len() > MAX_BATCH {
         return Err(AppError::invalid_field(
@@ -494,30 +501,39 @@ async fn apply_many(
     default_source: Source,
 ) -> AppResult<Vec<(Tally, Outcome)>> {
     let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let valid = prepare(conn, principal, inputs, default_source).await?;
-        let owners: Vec<Option<Uuid>> = valid.iter().map(|v| Some(v.reporting_unit_id)).collect();
-        let auth = match authorize(principal, Subject::Tally, &owners) {
-            Ok(auth) => auth,
-            Err(e) => {
-                let refused: Vec<FieldError> = valid
-                    .iter()
-                    .filter(|v| {
-                        authorize(principal, Subject::Tally, &[Some(v.reporting_unit_id)]).is_err()
-                    })
-                    .map(|v| {
-                        FieldError::new(
-                            v.field("reporting_unit_id"),
-                            "not a unit this token may report for",
-                        )
-                    })
-                    .collect();
-                return Err(e.with_errors(refused));
-            }
-        };
-        upsert(conn, &auth, valid).await
-    })
-    .await
+    let outcomes = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let valid = prepare(conn, principal, inputs, default_source).await?;
+            let owners: Vec<Option<Uuid>> =
+                valid.iter().map(|v| Some(v.reporting_unit_id)).collect();
+            let auth = match authorize(principal, Subject::Tally, &owners) {
+                Ok(auth) => auth,
+                Err(e) => {
+                    let refused: Vec<FieldError> = valid
+                        .iter()
+                        .filter(|v| {
+                            authorize(principal, Subject::Tally, &[Some(v.reporting_unit_id)])
+                                .is_err()
+                        })
+                        .map(|v| {
+                            FieldError::new(
+                                v.field("reporting_unit_id"),
+                                "not a unit this token may report for",
+                            )
+                        })
+                        .collect();
+                    return Err(e.with_errors(refused));
+                }
+            };
+            upsert(conn, &auth, valid).await
+        })
+        .await;
+    // The connection's buffers have grown to this batch's size; close it rather than keep
+    // megabytes in an idle pooled connection.
+    drop(diesel_async::pooled_connection::deadpool::Object::take(
+        conn,
+    ));
+    outcomes
 }
 
 /// Get a tally.
