@@ -342,6 +342,20 @@ impl From<DieselError> for AppError {
                     e
                 }
                 DatabaseErrorKind::ClosedConnection => AppError::unavailable(info.message()),
+                // Two writers took the same rows in different orders; one was chosen to fail.
+                _ if info.message().contains("deadlock detected") => {
+                    let mut e =
+                        AppError::conflict("concurrent writes to the same rows; retry the request");
+                    e.0.retry_after = Some(1);
+                    e
+                }
+                // A date or number the database cannot hold is bad input, not a server error.
+                _ if info.message().contains("out of range") => {
+                    AppError::validation(vec![FieldError::new(
+                        "body",
+                        "a date, time or number is outside the range this API stores",
+                    )])
+                }
                 // PostgreSQL text cannot hold NUL characters.
                 _ if info.message().contains("invalid byte sequence") => {
                     AppError::validation(vec![FieldError::new(

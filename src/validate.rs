@@ -105,3 +105,9 @@ pub fn search_term(q: Option<&str>) -> AppResult<Option<String>> {
         Some(q) => Ok(Some(like_pattern(q))),
     }
 }
+
+/// Times this API stores: years 1990 to 2100 (PostgreSQL would refuse some others outright).
+pub fn plausible_time(t: &chrono::DateTime<chrono::Utc>) -> bool {
+    use chrono::Datelike;
+    (1990..=2100).contains(&t.year())
+}

@@ -98,7 +98,10 @@ pub async fn login(
         .await
         .optional()?;
     let stored_hash = account.as_ref().map(|a| a.1.clone());
+    // Hashing takes tens of milliseconds: no pooled connection waits for it.
+    drop(conn);
     let password_ok = password::verify(password, stored_hash).await?;
+    let mut conn = state.conn().await?;
     let account = match account {
         Some(a) if password_ok && !a.4 => a,
         _ => {

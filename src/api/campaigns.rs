@@ -328,6 +328,18 @@ pub async fn insert(
     id: Uuid,
     input: CampaignInput,
 ) -> AppResult<Campaign> {
+    let (campaign, entry) = insert_row(conn, id, input).await?;
+    journal::record(conn, auth, &[entry]).await?;
+    Ok(campaign)
+}
+
+/// The insert alone, with the journal entry for the caller to record with its others (a
+/// bulk loader records once, at its end, so the change-order lock is held only briefly).
+pub async fn insert_row(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    input: CampaignInput,
+) -> AppResult<(Campaign, Entry)> {
     let values = input.validate()?;
     let campaign: Campaign = diesel::insert_into(campaigns::table)
         .values((campaigns::id.eq(id), &values))
@@ -335,8 +347,7 @@ pub async fn insert(
         .get_result(conn)
         .await?;
     let entry = Entry::created("campaign", campaign.id, &campaign)?.campaign(campaign.id);
-    journal::record(conn, auth, &[entry]).await?;
-    Ok(campaign)
+    Ok((campaign, entry))
 }
 
 /// Get a campaign by id or slug.

@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
 use crate::schema::{campaigns, event_tombstones, events};
-use crate::validate::{Checks, search_term};
+use crate::validate::{Checks, plausible_time, search_term};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -164,6 +164,16 @@ impl EventInput {
         area_changed: bool,
     ) -> AppResult<EventValues> {
         let mut c = Checks::new();
+        c.check(
+            plausible_time(&self.starts_at),
+            "starts_at",
+            "must be between the years 1990 and 2100",
+        );
+        c.check(
+            plausible_time(&self.ends_at),
+            "ends_at",
+            "must be between the years 1990 and 2100",
+        );
         c.text("title", &self.title, 200);
         c.opt_text("summary", self.summary.as_deref(), 500);
         c.opt_text("description", self.description.as_deref(), 20000);

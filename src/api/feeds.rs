@@ -221,10 +221,11 @@ impl Validators {
 
 /// The `Last-Modified` to send for a feed that changed at `changed_at`.
 ///
-/// HTTP dates have one-second resolution, and `changes.at` is the writing transaction's start,
-/// not its commit. Naming the second of a recent change would let a later change in the same
-/// second (or a transaction committing a moment later with an earlier start) hide behind the
-/// date the client holds, and its `If-Modified-Since` would get a 304 over new content. So
+/// HTTP dates have one-second resolution, and `changes.at` is taken just before the writing
+/// transaction commits, not at the commit itself. Naming the second of a recent change would
+/// let a later change in the same second (or one committing a moment after its time was taken)
+/// hide behind the date the client holds, and its `If-Modified-Since` would get a 304 over new
+/// content. So
 /// until `SETTLE_SECS` have passed the date is held back to `now - SETTLE_SECS`: a client
 /// polling right after a change gets a few extra 200s, never a wrong 304 (as long as write
 /// transactions take less than `SETTLE_SECS - 1` seconds).

@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
 use crate::schema::{events, media_reports};
-use crate::validate::{Checks, search_term};
+use crate::validate::{Checks, plausible_time, search_term};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -100,6 +100,11 @@ impl MediaReportInput {
 
     async fn validate(self, conn: &mut AsyncPgConnection) -> AppResult<MediaReportValues> {
         let mut c = Checks::new();
+        c.check(
+            plausible_time(&self.published_at),
+            "published_at",
+            "must be between the years 1990 and 2100",
+        );
         c.text("title", &self.title, 300);
         c.opt_text("outlet_name", self.outlet_name.as_deref(), 200);
         c.check(

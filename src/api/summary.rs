@@ -135,7 +135,13 @@ pub async fn summary(
 ) -> AppResult<HttpResponse> {
     let mut conn = state.conn().await?;
     let campaign = campaigns::find(&mut conn, &id).await?;
-    let figures = compute(&mut conn, &campaign).await?;
+    // One snapshot for all the figures, so they agree with each other during an import.
+    let figures = conn
+        .build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run::<_, AppError, _>(async |conn| compute(conn, &campaign).await)
+        .await?;
     let mut res = if wants_csv(&req) {
         let csv = header::HeaderValue::from_static("text/csv; charset=utf-8");
         tagged_response(&req, StatusCode::OK, csv, to_csv(&figures)?)

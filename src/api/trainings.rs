@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
 use crate::schema::{events, trainings};
-use crate::validate::{Checks, search_term};
+use crate::validate::{Checks, plausible_time, search_term};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -123,6 +123,16 @@ struct TrainingValues {
 impl TrainingInput {
     async fn validate(self, conn: &mut AsyncPgConnection) -> AppResult<TrainingValues> {
         let mut c = Checks::new();
+        c.check(
+            plausible_time(&self.starts_at),
+            "starts_at",
+            "must be between the years 1990 and 2100",
+        );
+        c.check(
+            plausible_time(&self.ends_at),
+            "ends_at",
+            "must be between the years 1990 and 2100",
+        );
         c.text("title", &self.title, 200);
         Venue::check(self.venue.as_ref(), &mut c);
         c.check(

@@ -6,7 +6,7 @@
 //! replays that response with `Idempotent-Replayed: true`; a different body is a 422; a
 //! duplicate while the first is still running is a 409. Server errors (5xx) and 429s release
 //! the key so the client can retry. Keys live 24 hours. A crash between the write committing
-//! and the response being stored leaves the claim to expire after its lock (60 s); a retry
+//! and the response being stored leaves the claim to expire after its lock (10 min); a retry
 //! after that runs again — the one window this design does not close.
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
@@ -30,14 +30,15 @@ use crate::schema::idempotency_keys;
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-/// How long a claimed key is held for its first request.
-const CLAIM: Duration = Duration::seconds(60);
+/// How long a claimed key is held for its first request: longer than any request may take
+/// (a batch can queue for its turn), so a retry never runs it a second time alongside.
+const CLAIM: Duration = Duration::minutes(10);
 /// How long keys are kept (API.md: at least 24 h).
 pub const TTL: Duration = Duration::hours(24);
 /// The largest body any POST accepts (CSV import).
 const MAX_BODY: usize = 10 << 20;
 /// Responses that hold a secret shown once are not stored, so these do not replay.
-const NOT_REPLAYED: &[&str] = &["/api/v1/auth/token", "/api/v1/tokens"];
+const NOT_REPLAYED: &[&str] = &["/api/v1/auth/token", "/api/v1/tokens", "/api/v1/webhooks"];
 
 pub async fn middleware(
     mut req: ServiceRequest,
@@ -58,7 +59,10 @@ pub async fn middleware(
             return Ok(req.into_response(e.error_response()));
         }
     };
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    // Keys belong to credentials: without any, there is nothing to scope them to (and nothing
+    // an anonymous caller may create).
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let Some(state) = state.filter(|_| req.headers().contains_key(header::AUTHORIZATION)) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let scope = scope_of(&req);
@@ -85,7 +89,7 @@ pub async fn middleware(
             Ok(req.into_response(stored.replay()))
         }
         Claim::Refused(e) => Ok(req.into_response(e.error_response())),
-        Claim::Claimed => {
+        Claim::Claimed(stamp) => {
             let res = next.call(req).await?;
             let status = res.status();
             let (req, res) = res.into_parts();
@@ -93,13 +97,17 @@ pub async fn middleware(
             let bytes = match to_bytes(body).await {
                 Ok(bytes) => bytes,
                 Err(_) => {
-                    release(&state, &scope, &key).await;
+                    release(&state, &scope, &key, stamp).await;
                     let e = AppError::internal("could not read the response body");
                     return Ok(ServiceResponse::new(req, e.error_response()));
                 }
             };
-            if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-                release(&state, &scope, &key).await;
+            // Not a result to keep: the client should retry (or was not who it claimed to be).
+            if status.is_server_error()
+                || status == StatusCode::TOO_MANY_REQUESTS
+                || status == StatusCode::UNAUTHORIZED
+            {
+                release(&state, &scope, &key, stamp).await;
             } else {
                 let header = |name| {
                     head.headers()
@@ -113,7 +121,7 @@ pub async fn middleware(
                     location: header(header::LOCATION),
                     content_type: header(header::CONTENT_TYPE),
                 };
-                if let Err(e) = store(&state, &scope, &key, &stored).await {
+                if let Err(e) = store(&state, &scope, &key, stamp, &stored).await {
                     log::warn!("could not store the response of idempotency key: {e}");
                 }
             }
@@ -131,10 +139,11 @@ fn is_sane(key: &str) -> bool {
 
 /// Keys belong to the credentials that sent them (a hash, never the token itself).
 fn scope_of(req: &ServiceRequest) -> String {
-    match req.headers().get(header::AUTHORIZATION) {
-        Some(auth) => hex(&Sha256::digest(auth.as_bytes())),
-        None => "anonymous".into(),
-    }
+    let auth = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    hex(&Sha256::digest(auth.unwrap_or_default()))
 }
 
 /// What makes two requests "the same": method, path, query, content type and body.
@@ -161,7 +170,8 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 enum Claim {
-    Claimed,
+    /// Ours, identified by the `locked_until` we wrote (only our run may finish it).
+    Claimed(DateTime<Utc>),
     Replay(Stored),
     Refused(AppError),
 }
@@ -212,6 +222,9 @@ async fn claim(
 ) -> AppResult<Claim> {
     let mut conn = state.conn().await?;
     let now = Utc::now();
+    // Microseconds, as PostgreSQL keeps it, so the stamp compares equal when read back.
+    let stamp =
+        DateTime::from_timestamp_micros((now + CLAIM).timestamp_micros()).unwrap_or(now + CLAIM);
     // Two attempts: the second after clearing an expired key or a claim whose holder died.
     for _ in 0..2 {
         let inserted = diesel::insert_into(idempotency_keys::table)
@@ -221,13 +234,13 @@ async fn claim(
                 idempotency_keys::method.eq(req.method().as_str()),
                 idempotency_keys::path.eq(req.path()),
                 idempotency_keys::request_hash.eq(fingerprint),
-                idempotency_keys::locked_until.eq(now + CLAIM),
+                idempotency_keys::locked_until.eq(stamp),
             ))
             .on_conflict_do_nothing()
             .execute(&mut conn)
             .await?;
         if inserted == 1 {
-            return Ok(Claim::Claimed);
+            return Ok(Claim::Claimed(stamp));
         }
         let row: Option<KeyRow> = idempotency_keys::table
             .find((scope, key))
@@ -277,9 +290,16 @@ async fn claim(
     ))
 }
 
-async fn store(state: &AppState, scope: &str, key: &str, stored: &Stored) -> AppResult<()> {
+async fn store(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    stamp: DateTime<Utc>,
+    stored: &Stored,
+) -> AppResult<()> {
     let mut conn = state.conn().await?;
     diesel::update(idempotency_keys::table.find((scope, key)))
+        .filter(idempotency_keys::locked_until.eq(stamp))
         .set((
             idempotency_keys::status.eq(stored.status),
             idempotency_keys::response_body.eq(&stored.body),
@@ -292,10 +312,10 @@ async fn store(state: &AppState, scope: &str, key: &str, stored: &Stored) -> App
     Ok(())
 }
 
-async fn release(state: &AppState, scope: &str, key: &str) {
+async fn release(state: &AppState, scope: &str, key: &str, stamp: DateTime<Utc>) {
     if let Ok(mut conn) = state.conn().await {
         let _ = diesel::delete(idempotency_keys::table.find((scope, key)))
-            .filter(idempotency_keys::status.is_null())
+            .filter(idempotency_keys::locked_until.eq(stamp))
             .execute(&mut conn)
             .await;
     }

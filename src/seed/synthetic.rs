@@ -228,6 +228,7 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
     // Campaigns: journaled like any other (a `campaign` change each).
     let areas: Vec<String> = AREAS.iter().map(|a| a.to_string()).collect();
     let mut campaign_ids = Vec::new();
+    let mut campaign_entries = Vec::new();
     let mut starts = Vec::new();
     let mut slugs = Vec::new();
     for n in 1..=p.campaigns {
@@ -253,7 +254,8 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
             status: CampaignStatus::Closed,
         };
         let id = seed_id("synthetic", &format!("{}/campaign/{n}", p.seed));
-        let campaign = campaigns::insert(conn, &auth, id, input).await?;
+        let (campaign, entry) = campaigns::insert_row(conn, id, input).await?;
+        campaign_entries.push(entry);
         campaign_ids.push(campaign.id);
         starts.push(starts_on);
         slugs.push(slug);
@@ -515,7 +517,8 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
     }
 
     // One `event` change per campaign (its latest event), so feeds have a validator.
-    let mut entries = Vec::new();
+    // The campaigns first, then their events: one journal call, the last statement.
+    let mut entries = campaign_entries;
     for campaign_id in &campaign_ids {
         let row: Option<EventRow> = events::table
             .filter(events::campaign_id.eq(campaign_id))

@@ -453,3 +453,30 @@ async fn nul_characters_are_a_422_not_a_500() {
     let res = app.get("/api/v1/units?q=%00").send().await;
     res.problem(422);
 }
+
+#[actix_web::test]
+async fn dates_the_database_cannot_hold_are_422_not_500() {
+    let app = TestApp::spawn().await;
+    let c = app.campaign("gaozhou-2014").await;
+    let host = app.unit("高州市教育局").await;
+    let res = app
+        .post("/api/v1/events")
+        .bearer(&app.admin)
+        .json(json!({"campaign_id": c["id"], "title": "开幕式", "kind": "opening_ceremony", "host_unit_id": host,
+                     "starts_at": "9999-10-19T01:00:00Z", "ends_at": "9999-10-19T02:00:00Z"}))
+        .send()
+        .await;
+    let mut fields = res.error_fields();
+    fields.sort();
+    assert_eq!(fields, ["ends_at", "starts_at"]);
+    let res = app
+        .get("/api/v1/units?updated_since=-10000-01-01T00:00:00Z")
+        .send()
+        .await;
+    assert!(
+        res.status == 400 || res.status == 422,
+        "{} {}",
+        res.status,
+        res.text()
+    );
+}

@@ -243,3 +243,31 @@ async fn metrics_in_prometheus_text() {
     );
     assert!(text.contains("learnweek_webhook_backlog 0"), "{text}");
 }
+
+#[actix_web::test]
+async fn made_up_tokens_do_not_buy_fresh_rate_limit_budgets() {
+    let app = TestApp::spawn_with(|c| c.rate_limit_per_minute = 5).await;
+    for i in 0..5 {
+        let res = app
+            .get("/api/v1/units")
+            .bearer(&format!("made.up.token{i}"))
+            .send()
+            .await;
+        assert_eq!(res.status, 401);
+    }
+    let res = app
+        .get("/api/v1/units")
+        .bearer("made.up.token-6")
+        .send()
+        .await;
+    res.problem(429);
+    // A genuine token has its own budget.
+    assert_eq!(
+        app.get("/api/v1/units")
+            .bearer(&app.admin)
+            .send()
+            .await
+            .status,
+        200
+    );
+}

@@ -283,11 +283,15 @@ pub async fn upsert(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let subjects: Vec<Uuid> = rows.iter().map(ValidTally::subject).collect();
-    let categories: Vec<Category> = rows.iter().map(|r| r.category).collect();
-    let measures: Vec<Measure> = rows.iter().map(|r| r.measure).collect();
-    let dates: Vec<NaiveDate> = rows.iter().map(|r| r.tally_date).collect();
-    let units: Vec<Uuid> = rows.iter().map(|r| r.reporting_unit_id).collect();
+    // Every writer takes rows in the same (key) order, so concurrent batches that share keys
+    // wait for each other instead of deadlocking.
+    let mut sorted: Vec<&ValidTally> = rows.iter().collect();
+    sorted.sort_by_key(|r| r.key());
+    let subjects: Vec<Uuid> = sorted.iter().map(|r| r.subject()).collect();
+    let categories: Vec<Category> = sorted.iter().map(|r| r.category).collect();
+    let measures: Vec<Measure> = sorted.iter().map(|r| r.measure).collect();
+    let dates: Vec<NaiveDate> = sorted.iter().map(|r| r.tally_date).collect();
+    let units: Vec<Uuid> = sorted.iter().map(|r| r.reporting_unit_id).collect();
 
     // Lock what exists, so "before" is exact and concurrent upserts of a key queue up.
     let existing: Vec<Tally> = diesel::sql_query(format!(
@@ -295,6 +299,7 @@ pub async fn upsert(
          JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::uuid[]) \
            AS k(subject_id, category, measure, tally_date, reporting_unit_id) \
            USING (subject_id, category, measure, tally_date, reporting_unit_id) \
+         ORDER BY subject_id, category, measure, tally_date, reporting_unit_id \
          FOR UPDATE OF tallies"
     ))
     .bind::<Array<SqlUuid>, _>(&subjects)
@@ -307,13 +312,13 @@ pub async fn upsert(
     let before: HashMap<NaturalKey, Tally> =
         existing.into_iter().map(|t| (key_of(&t), t)).collect();
 
-    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
-    let campaigns: Vec<Uuid> = rows.iter().map(|r| r.campaign_id).collect();
-    let event_ids: Vec<Option<Uuid>> = rows.iter().map(|r| r.event_id).collect();
-    let training_ids: Vec<Option<Uuid>> = rows.iter().map(|r| r.training_id).collect();
-    let counts: Vec<i32> = rows.iter().map(|r| r.count).collect();
-    let sources: Vec<Source> = rows.iter().map(|r| r.source).collect();
-    let notes: Vec<Option<String>> = rows.iter().map(|r| r.note.clone()).collect();
+    let ids: Vec<Uuid> = sorted.iter().map(|_| Uuid::now_v7()).collect();
+    let campaigns: Vec<Uuid> = sorted.iter().map(|r| r.campaign_id).collect();
+    let event_ids: Vec<Option<Uuid>> = sorted.iter().map(|r| r.event_id).collect();
+    let training_ids: Vec<Option<Uuid>> = sorted.iter().map(|r| r.training_id).collect();
+    let counts: Vec<i32> = sorted.iter().map(|r| r.count).collect();
+    let sources: Vec<Source> = sorted.iter().map(|r| r.source).collect();
+    let notes: Vec<Option<&str>> = sorted.iter().map(|r| r.note.as_deref()).collect();
     let written: Vec<Upserted> = diesel::sql_query(format!(
         "INSERT INTO tallies (id, campaign_id, event_id, training_id, category, measure, count, tally_date, \
                               reporting_unit_id, source, note) \
@@ -366,7 +371,12 @@ pub async fn upsert(
                 }
                 let entry = match old {
                     Some(o) => Entry::updated("tally", tally.id, o, &tally)?,
-                    None => Entry::created("tally", tally.id, &tally)?,
+                    // Created by a concurrent request after our lock: we changed a row we
+                    // never saw, so the update has no "before".
+                    None => Entry {
+                        op: journal::Op::Update,
+                        ..Entry::created("tally", tally.id, &tally)?
+                    },
                 };
                 entries.push(
                     entry

@@ -252,12 +252,19 @@ async fn record(
             webhook_subscriptions::attempts.eq(attempt),
             webhook_subscriptions::failing_since.eq(Some(failing_since)),
             webhook_subscriptions::next_attempt_at.eq(now + backoff),
-            webhook_subscriptions::active.eq(disabled_reason.is_none()),
-            webhook_subscriptions::disabled_reason.eq(&disabled_reason),
         ))
         .execute(&mut conn)
         .await?;
+    // The worker only ever disables: enabling is the owner's decision (PATCH), which a
+    // delivery finishing late must not undo.
     if let Some(reason) = disabled_reason {
+        diesel::update(webhook_subscriptions::table.find(sub.id))
+            .set((
+                webhook_subscriptions::active.eq(false),
+                webhook_subscriptions::disabled_reason.eq(&reason),
+            ))
+            .execute(&mut conn)
+            .await?;
         log::warn!("webhook {} disabled: {reason}", sub.id);
     }
     Ok(())

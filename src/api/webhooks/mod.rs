@@ -321,27 +321,21 @@ pub async fn update(
     if_match: IfMatch,
     patch: JsonBody<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
+    let allow_private = state.config.webhook_allow_private;
     let mut conn = state.conn().await?;
-    let current = load_any(&mut conn, *id, false).await?;
-    authorize(&principal, Subject::Webhook, &[current.unit_id])?;
-    let input = merge_patch::merged(&WebhookInput::from(&current), &patch.0)?;
-    authorize(
-        &principal,
-        Subject::Webhook,
-        &[current.unit_id, input.unit_id],
-    )?;
-    input
-        .validate(&principal, state.config.webhook_allow_private)
-        .await?;
     let w = conn
         .transaction::<_, AppError, _>(async move |conn| {
             let before = load_any(conn, *id, true).await?;
+            authorize(&principal, Subject::Webhook, &[before.unit_id])?;
+            // Merged against the row as locked: the worker may have just disabled it.
+            let input = merge_patch::merged(&WebhookInput::from(&before), &patch.0)?;
             let auth = authorize(
                 &principal,
                 Subject::Webhook,
                 &[before.unit_id, input.unit_id],
             )?;
             if_match.check(&before)?;
+            input.validate(&principal, allow_private).await?;
             let reenabled = input.active && !before.active;
             let after: Webhook = diesel::update(webhook_subscriptions::table.find(before.id))
                 .set((

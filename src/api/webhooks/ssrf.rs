@@ -11,7 +11,7 @@ use futures_util::future::LocalBoxFuture;
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_private()
                 || v4.is_loopback()
                 || v4.is_link_local()
@@ -21,20 +21,38 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_documentation()
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
                 || (a == 198 && (b == 18 || b == 19))
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
+            let s = v6.segments();
+            // Addresses that carry an IPv4 address reach that address: judge it instead.
+            let embedded = |hi: u16, lo: u16| {
+                IpAddr::V4(std::net::Ipv4Addr::from(
+                    (u32::from(hi) << 16) | u32::from(lo),
+                ))
+            };
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+            if s[..6] == [0; 6] {
+                // IPv4-compatible (::a.b.c.d), loopback and unspecified.
+                return !(v6.is_loopback() || v6.is_unspecified())
+                    && is_public(embedded(s[6], s[7]));
+            }
+            if s[0] == 0x0064 && s[1] == 0xff9b {
+                return is_public(embedded(s[6], s[7])); // NAT64
+            }
+            if s[0] == 0x2002 {
+                return is_public(embedded(s[1], s[2])); // 6to4
+            }
+            !(v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00 // unique local
+                || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] & 0xffc0) == 0xfec0 // site-local
+                || (s[0] == 0x2001 && s[1] == 0x0000) // Teredo
+                || (s[0] == 0x2001 && s[1] == 0x0db8)) // documentation
         }
     }
 }
@@ -120,7 +138,13 @@ mod tests {
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "203.0.114.1", "2606:4700::1111"] {
+        for ip in [
+            "8.8.8.8",
+            "203.0.114.1",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
     }
