@@ -180,8 +180,11 @@ fn run_with_database(command: Command) -> Result<(), String> {
 
 fn state(config: Config, database_url: &str) -> Result<web::Data<AppState>, String> {
     let secret = config.resolve_jwt_secret()?;
-    let pool = crate::db::build_pool(database_url, config.pool_size)?;
-    Ok(web::Data::new(AppState::new(pool, &secret, config)?))
+    Ok(web::Data::new(AppState::new(
+        database_url,
+        &secret,
+        config,
+    )?))
 }
 
 async fn issue_token(

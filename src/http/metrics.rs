@@ -65,12 +65,12 @@ impl Metrics {
 
     /// The text exposition, with the gauges read now.
     pub async fn render(&self, state: &AppState) -> String {
-        let status = state.pool.status();
+        let usage = state.pools.usage();
         for (name, value) in [
-            ("max", status.max_size),
-            ("open", status.size),
-            ("idle", status.available),
-            ("waiting", status.waiting),
+            ("max", usage.max),
+            ("open", usage.open),
+            ("idle", usage.idle),
+            ("waiting", usage.waiting),
         ] {
             self.pool
                 .with_label_values(&[name])
