@@ -370,8 +370,10 @@ async fn respond(
 }
 
 /// Feed validators computed recently, valid while the change epoch they were computed in
-/// lasts (no write anywhere since) and for at most [`VALIDATOR_TTL`] (tombstones age out of
-/// the Atom feed without a write).
+/// lasts (no write anywhere since). They are refreshed every [`VALIDATOR_TTL`] anyway
+/// (tombstones age out of the Atom feed without a write): by one request, while the others
+/// go on answering from the entry, so a popular feed's pollers never all queue for the
+/// database at once.
 #[derive(Default)]
 pub struct ValidatorCache {
     entries: std::sync::Mutex<std::collections::HashMap<String, CachedValidators>>,
@@ -380,21 +382,39 @@ pub struct ValidatorCache {
 struct CachedValidators {
     epoch: u64,
     filled: std::time::Instant,
+    /// Since when one request has been refreshing this entry.
+    refreshing: Option<std::time::Instant>,
     etag: String,
     changed_at: DateTime<Utc>,
     now: DateTime<Utc>,
 }
 
 const VALIDATOR_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// A refresh that has not arrived after this long (its request failed) is handed to the next
+/// request; an entry older than this plus the TTL is not used at all.
+const VALIDATOR_REFRESH_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// Distinct feeds (format x campaign x filters) remembered at once.
 const MAX_CACHED_FEEDS: usize = 1000;
 
 impl ValidatorCache {
+    /// The cached validators, or `None`: then the caller computes and [`put`](Self::put)s them.
     fn get(&self, key: &str, epoch: u64) -> Option<Validators> {
-        let entries = self.entries.lock().ok()?;
-        let cached = entries.get(key)?;
+        let mut entries = self.entries.lock().ok()?;
+        let cached = entries.get_mut(key)?;
+        if cached.epoch != epoch {
+            return None;
+        }
         let elapsed = cached.filled.elapsed();
-        (cached.epoch == epoch && elapsed < VALIDATOR_TTL).then(|| Validators {
+        if elapsed >= VALIDATOR_TTL {
+            let refresh_pending = cached
+                .refreshing
+                .is_some_and(|since| since.elapsed() < VALIDATOR_REFRESH_GRACE);
+            if !refresh_pending || elapsed >= VALIDATOR_TTL + VALIDATOR_REFRESH_GRACE {
+                cached.refreshing = Some(std::time::Instant::now());
+                return None;
+            }
+        }
+        Some(Validators {
             etag: cached.etag.clone(),
             changed_at: cached.changed_at,
             now: cached.now + chrono::Duration::from_std(elapsed).unwrap_or_default(),
@@ -411,6 +431,7 @@ impl ValidatorCache {
                 CachedValidators {
                     epoch,
                     filled: std::time::Instant::now(),
+                    refreshing: None,
                     etag: v.etag.clone(),
                     changed_at: v.changed_at,
                     now: v.now,
@@ -877,6 +898,49 @@ fn fix_overlong_lines(ics: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn validators(etag: &str) -> Validators {
+        Validators {
+            etag: etag.into(),
+            changed_at: Utc::now(),
+            now: Utc::now(),
+        }
+    }
+
+    fn age(cache: &ValidatorCache, key: &str, by: std::time::Duration) {
+        let mut entries = cache.entries.lock().unwrap();
+        let entry = entries.get_mut(key).unwrap();
+        entry.filled = entry.filled.checked_sub(by).unwrap();
+    }
+
+    #[test]
+    fn validators_are_used_only_within_their_change_epoch() {
+        let cache = ValidatorCache::default();
+        cache.put("k".into(), 7, &validators("a"));
+        assert_eq!(cache.get("k", 7).unwrap().etag, "a");
+        assert!(cache.get("k", 8).is_none(), "a change since");
+        assert!(cache.get("other", 7).is_none());
+    }
+
+    #[test]
+    fn one_request_refreshes_expired_validators_while_the_others_use_them() {
+        let cache = ValidatorCache::default();
+        cache.put("k".into(), 1, &validators("a"));
+        age(&cache, "k", VALIDATOR_TTL);
+        assert!(cache.get("k", 1).is_none(), "the first caller refreshes");
+        assert_eq!(
+            cache.get("k", 1).unwrap().etag,
+            "a",
+            "the others answer meanwhile"
+        );
+        cache.put("k".into(), 1, &validators("b"));
+        assert_eq!(cache.get("k", 1).unwrap().etag, "b");
+
+        // A refresh that never arrives is handed on, and an entry is never used for long.
+        age(&cache, "k", VALIDATOR_TTL + VALIDATOR_REFRESH_GRACE);
+        assert!(cache.get("k", 1).is_none());
+        assert!(cache.get("k", 1).is_none(), "too old for anyone");
+    }
 
     fn calendar_with_summary(summary: &str) -> String {
         let mut cal = Calendar::empty();
