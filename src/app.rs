@@ -15,73 +15,41 @@ use crate::api::feeds::ValidatorCache;
 use crate::auth::JwtKeys;
 use crate::change_signal::ChangeSignal;
 use crate::config::Config;
-use crate::db::{DbConn, DbPool, PoolRegistry};
+use crate::db::{DbConn, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::http::metrics::Metrics;
 use crate::http::rate_limit::RateLimits;
 use crate::http::{extractor_errors, idempotency, metrics, rate_limit, request_id};
 
-/// What every handler can reach. Each HTTP worker thread gets its own copy with its own
-/// connection pool ([`AppState::for_worker`]); everything else is shared.
-#[derive(Clone)]
 pub struct AppState {
-    /// This worker's pool (the root state's pool serves background tasks and commands). A
-    /// connection's I/O task runs on the thread that opened it, so one pool shared by all
-    /// workers would hop threads twice per query; that cost 15–25% of the throughput.
     pub pool: DbPool,
-    pub jwt: Arc<JwtKeys>,
+    pub jwt: JwtKeys,
     pub config: Arc<Config>,
     /// The schema version this binary needs (for `/readyz`).
-    pub schema_version: Arc<str>,
+    pub schema_version: String,
     /// `None` when rate limiting is off.
     pub rate_limits: Option<Arc<RateLimits>>,
     pub metrics: Arc<Metrics>,
     /// Moves on every committed change (while `serve`'s listener runs).
     pub change_signal: Arc<ChangeSignal>,
-    pub feed_validators: Arc<ValidatorCache>,
-    /// Turns for bulk ingestion (tally batches and CSV imports): one at a time per process.
-    pub bulk_ingest: Arc<tokio::sync::Semaphore>,
-    /// Every pool of this process, for `/metrics`.
-    pub pools: Arc<PoolRegistry>,
-    database_url: Arc<str>,
+    pub feed_validators: ValidatorCache,
+    /// Turns for bulk ingestion (tally batches and CSV imports): one at a time.
+    pub bulk_ingest: tokio::sync::Semaphore,
 }
 
 impl AppState {
-    pub fn new(database_url: &str, jwt_secret: &str, config: Config) -> Result<Self, String> {
-        let pool = crate::db::build_pool(database_url, config.pool_size)?;
-        let pools = Arc::new(PoolRegistry::default());
-        pools.register(&pool);
+    pub fn new(pool: DbPool, jwt_secret: &str, config: Config) -> Result<Self, String> {
         Ok(AppState {
             pool,
-            jwt: Arc::new(JwtKeys::new(jwt_secret.as_bytes())?),
+            jwt: JwtKeys::new(jwt_secret.as_bytes())?,
             rate_limits: RateLimits::new(config.rate_limit_per_minute).map(Arc::new),
             metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
             change_signal: Arc::default(),
-            feed_validators: Arc::default(),
-            bulk_ingest: Arc::new(tokio::sync::Semaphore::new(1)),
+            feed_validators: ValidatorCache::default(),
+            bulk_ingest: tokio::sync::Semaphore::new(1),
             config: Arc::new(config),
-            schema_version: crate::db::latest_migration_version().into(),
-            pools,
-            database_url: database_url.into(),
+            schema_version: crate::db::latest_migration_version(),
         })
-    }
-
-    /// The state for one HTTP worker thread: shared parts, a pool of its own (connections
-    /// are opened on first use, from the worker's thread).
-    pub fn for_worker(&self) -> AppState {
-        match crate::db::build_pool(&self.database_url, self.config.pool_size) {
-            Ok(pool) => {
-                self.pools.register(&pool);
-                AppState {
-                    pool,
-                    ..self.clone()
-                }
-            }
-            Err(e) => {
-                log::warn!("{e}; this worker shares the root pool");
-                self.clone()
-            }
-        }
     }
 
     pub async fn conn(&self) -> AppResult<DbConn> {
@@ -89,7 +57,6 @@ impl AppState {
     }
 }
 
-/// Builds the app on the calling thread: `HttpServer` calls this once per worker thread.
 pub fn build_app(
     state: web::Data<AppState>,
 ) -> App<
@@ -101,7 +68,6 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let state = web::Data::new(state.for_worker());
     let cors = cors(&state.config.cors_origins);
     App::new()
         .into_utoipa_app()

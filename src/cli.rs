@@ -180,11 +180,8 @@ fn run_with_database(command: Command) -> Result<(), String> {
 
 fn state(config: Config, database_url: &str) -> Result<web::Data<AppState>, String> {
     let secret = config.resolve_jwt_secret()?;
-    Ok(web::Data::new(AppState::new(
-        database_url,
-        &secret,
-        config,
-    )?))
+    let pool = crate::db::build_pool(database_url, config.pool_size)?;
+    Ok(web::Data::new(AppState::new(pool, &secret, config)?))
 }
 
 async fn issue_token(

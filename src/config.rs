@@ -13,7 +13,6 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     pub cors_origins: Vec<String>,
     pub webhook_allow_private: bool,
-    /// Connections per pool: one pool per HTTP worker thread, one for background work.
     pub pool_size: usize,
     /// Requests per minute per token (or per client IP when anonymous); 0 disables.
     pub rate_limit_per_minute: u32,
@@ -43,7 +42,7 @@ impl Config {
                 .unwrap_or_default(),
             webhook_allow_private: var("LEARNWEEK_WEBHOOK_ALLOW_PRIVATE")
                 .is_some_and(|v| v == "1" || v == "true"),
-            pool_size: parse_var("LEARNWEEK_DB_POOL_SIZE", 4)?,
+            pool_size: parse_var("LEARNWEEK_DB_POOL_SIZE", 8)?,
             rate_limit_per_minute: parse_var("LEARNWEEK_RATE_LIMIT_PER_MINUTE", 1200)?,
             webhook_retry_base_ms: parse_var("LEARNWEEK_WEBHOOK_RETRY_BASE_MS", 5000)?,
             webhook_poll_ms: parse_var("LEARNWEEK_WEBHOOK_POLL_MS", 1000)?,

@@ -22,7 +22,6 @@ const MIGRATION_LOCK_KEY: i64 = 0x6c65_6172_6e77_6b01;
 
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn = Object<AsyncPgConnection>;
-type WeakPool = deadpool::managed::WeakPool<AsyncDieselConnectionManager<AsyncPgConnection>>;
 
 /// How long a request waits for a pooled connection before it gets a 503.
 pub const POOL_WAIT: Duration = Duration::from_secs(2);
@@ -42,49 +41,6 @@ pub fn build_pool(database_url: &str, max_size: usize) -> Result<DbPool, String>
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| format!("cannot build the connection pool: {e}"))
-}
-
-/// The pools of a process (one per HTTP worker, one for background work), for `/metrics`.
-/// Held weakly: a stopped worker's pool closes its connections.
-#[derive(Default)]
-pub struct PoolRegistry(std::sync::Mutex<Vec<WeakPool>>);
-
-/// Connections of all pools together.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct PoolUsage {
-    pub max: usize,
-    pub open: usize,
-    pub idle: usize,
-    pub waiting: usize,
-}
-
-impl PoolRegistry {
-    pub fn register(&self, pool: &DbPool) {
-        self.lock().push(pool.weak());
-    }
-
-    pub fn usage(&self) -> PoolUsage {
-        let mut pools = self.lock();
-        pools.retain(|weak| weak.upgrade().is_some());
-        pools
-            .iter()
-            .filter_map(WeakPool::upgrade)
-            .fold(PoolUsage::default(), |sum, pool| {
-                let status = pool.status();
-                PoolUsage {
-                    max: sum.max + status.max_size,
-                    open: sum.open + status.size,
-                    idle: sum.idle + status.available,
-                    waiting: sum.waiting + status.waiting,
-                }
-            })
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<WeakPool>> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
 }
 
 pub async fn conn(pool: &DbPool) -> AppResult<DbConn> {

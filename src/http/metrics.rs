@@ -65,12 +65,12 @@ impl Metrics {
 
     /// The text exposition, with the gauges read now.
     pub async fn render(&self, state: &AppState) -> String {
-        let usage = state.pools.usage();
+        let status = state.pool.status();
         for (name, value) in [
-            ("max", usage.max),
-            ("open", usage.open),
-            ("idle", usage.idle),
-            ("waiting", usage.waiting),
+            ("max", status.max_size),
+            ("open", status.size),
+            ("idle", status.available),
+            ("waiting", status.waiting),
         ] {
             self.pool
                 .with_label_values(&[name])

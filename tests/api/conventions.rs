@@ -395,8 +395,9 @@ async fn database_outage_is_503_with_retry_after() {
     let mut config = crate::common::test_config("postgres://postgres@127.0.0.1:1/nothing");
     config.pool_size = 2;
     let url = config.database_url.clone().unwrap();
+    let pool = learnweek::db::build_pool(&url, 2).unwrap();
     let state = actix_web::web::Data::new(
-        learnweek::app::AppState::new(&url, crate::common::JWT_SECRET, config).unwrap(),
+        learnweek::app::AppState::new(pool, crate::common::JWT_SECRET, config).unwrap(),
     );
     let app = actix_web::test::init_service(learnweek::app::build_app(state)).await;
     for path in ["/readyz", "/api/v1/units", "/api/v1/campaigns"] {

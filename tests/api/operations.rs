@@ -14,10 +14,10 @@ async fn health_and_readiness() {
 #[actix_web::test]
 async fn readiness_needs_the_migrations() {
     let db = crate::common::empty_database().await;
-    let mut config = crate::common::test_config(&db.url());
-    config.pool_size = 2;
+    let config = crate::common::test_config(&db.url());
+    let pool = learnweek::db::build_pool(&db.url(), 2).unwrap();
     let state = actix_web::web::Data::new(
-        learnweek::app::AppState::new(&db.url(), crate::common::JWT_SECRET, config).unwrap(),
+        learnweek::app::AppState::new(pool, crate::common::JWT_SECRET, config).unwrap(),
     );
     let app = actix_web::test::init_service(learnweek::app::build_app(state)).await;
     let req = actix_web::test::TestRequest::get()
@@ -238,8 +238,7 @@ async fn metrics_in_prometheus_text() {
     );
     assert!(text.contains("learnweek_http_request_duration_seconds_bucket"));
     assert!(
-        // The root pool and one per HTTP worker (the test server runs 2), 8 connections each.
-        text.contains(r#"learnweek_db_pool_connections{state="max"} 24"#),
+        text.contains(r#"learnweek_db_pool_connections{state="max"} 8"#),
         "{text}"
     );
     assert!(text.contains("learnweek_webhook_backlog 0"), "{text}");

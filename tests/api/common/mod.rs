@@ -228,7 +228,8 @@ impl TestApp {
 
     pub async fn serve(db: TestDb, config: Config) -> TestApp {
         let url = config.database_url.clone().unwrap();
-        let state = web::Data::new(AppState::new(&url, JWT_SECRET, config).unwrap());
+        let pool = learnweek::db::build_pool(&url, config.pool_size).unwrap();
+        let state = web::Data::new(AppState::new(pool, JWT_SECRET, config).unwrap());
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let app_state = state.clone();
