@@ -144,14 +144,6 @@ impl AppError {
         )
     }
 
-    pub fn precondition_required(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "precondition-required",
-            detail,
-        )
-    }
-
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -165,14 +157,6 @@ impl AppError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
             format!("send the body as {expected}"),
-        )
-    }
-
-    pub fn not_acceptable(offered: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_ACCEPTABLE,
-            "not-acceptable",
-            format!("this resource is available as {offered}"),
         )
     }
 
@@ -230,10 +214,6 @@ impl AppError {
 
     pub fn field_errors(&self) -> &[FieldError] {
         &self.0.errors
-    }
-
-    pub fn detail(&self) -> &str {
-        &self.0.detail
     }
 
     pub fn problem(&self) -> Problem {

@@ -156,8 +156,11 @@ pub async fn record(
     .execute(conn)
     .await?;
 
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+    // The lock (held to commit) makes sequence order commit order; the notification, like
+    // `NOTIFY`, is only delivered at commit. One round trip for both.
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1), pg_notify($2, '')")
         .bind::<diesel::sql_types::BigInt, _>(CHANGE_ORDER_LOCK_KEY)
+        .bind::<Text, _>(CHANGES_CHANNEL)
         .execute(conn)
         .await?;
     let change_ops: Vec<&str> = entries.iter().map(|e| e.op.change_op()).collect();
@@ -172,8 +175,5 @@ pub async fn record(
     .bind::<Array<Nullable<SqlUuid>>, _>(&campaigns)
     .execute(conn)
     .await?;
-    diesel::sql_query(format!("NOTIFY {CHANGES_CHANNEL}"))
-        .execute(conn)
-        .await?;
     Ok(())
 }

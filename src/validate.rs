@@ -5,8 +5,6 @@ use crate::error::{AppError, AppResult, FieldError};
 #[derive(Debug, Default)]
 pub struct Checks {
     errors: Vec<FieldError>,
-    /// Prefix for field names, e.g. `items[3].` inside a batch.
-    prefix: String,
 }
 
 impl Checks {
@@ -14,16 +12,8 @@ impl Checks {
         Self::default()
     }
 
-    pub fn with_prefix(prefix: impl Into<String>) -> Self {
-        Checks {
-            errors: Vec::new(),
-            prefix: prefix.into(),
-        }
-    }
-
     pub fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.errors
-            .push(FieldError::new(format!("{}{field}", self.prefix), message));
+        self.errors.push(FieldError::new(field, message));
     }
 
     pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) {

@@ -190,11 +190,13 @@ pub async fn create(
     body: JsonBody<AccountInput>,
 ) -> AppResult<HttpResponse> {
     let auth = authorize(&principal, Subject::Account, &[])?;
-    let input = body.0;
-    let mut conn = state.conn().await?;
-    input.validate(&mut conn, true).await?;
-    let hash = password::hash(input.password.clone().unwrap_or_default()).await?;
-    let account = conn
+    let mut input = body.0;
+    input.validate(&mut *state.conn().await?, true).await?;
+    // Hashing takes tens of milliseconds: no pooled connection waits for it.
+    let hash = password::hash(input.password.take().unwrap_or_default()).await?;
+    let account = state
+        .conn()
+        .await?
         .transaction::<_, AppError, _>(async move |conn| {
             let account: Account = diesel::insert_into(accounts::table)
                 .values((
@@ -230,12 +232,7 @@ pub async fn show(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     require_admin(&principal)?;
-    let account: Account = accounts::table
-        .find(*id)
-        .select(Account::as_select())
-        .first(&mut state.conn().await?)
-        .await?;
-    json_ok(&req, &account)
+    json_ok(&req, &load(&mut *state.conn().await?, *id, false).await?)
 }
 
 /// Change an account (JSON merge patch; `password` sets a new one). Changing the role, unit,
@@ -260,42 +257,37 @@ pub async fn update(
     patch: JsonBody<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
     let auth = authorize(&principal, Subject::Account, &[])?;
-    let mut conn = state.conn().await?;
-    let current: Account = accounts::table
-        .find(*id)
-        .select(Account::as_select())
-        .first(&mut conn)
-        .await?;
-    let input: AccountInput = merge_patch::merged(&AccountInput::from(&current), &patch.0)?;
-    input.validate(&mut conn, false).await?;
-    let new_hash = match input.password.clone() {
+    let current = load(&mut *state.conn().await?, *id, false).await?;
+    let mut input: AccountInput = merge_patch::merged(&AccountInput::from(&current), &patch.0)?;
+    input.validate(&mut *state.conn().await?, false).await?;
+    // Hashing takes tens of milliseconds: no pooled connection waits for it.
+    let password_changed = input.password.is_some();
+    let new_hash = match input.password.take() {
         Some(p) => Some(password::hash(p).await?),
         None => None,
     };
-    let account = conn
+    let account = state
+        .conn()
+        .await?
         .transaction::<_, AppError, _>(async move |conn| {
-            let before: Account = accounts::table
-                .find(*id)
-                .select(Account::as_select())
-                .for_update()
-                .first(conn)
-                .await?;
+            let before = load(conn, current.id, true).await?;
             if_match.check(&before)?;
+            if before.updated_at != current.updated_at {
+                // Changed meanwhile: apply the patch to what is there now.
+                input = merge_patch::merged(&AccountInput::from(&before), &patch.0)?;
+                input.password = None;
+                input.validate(conn, false).await?;
+            }
             let after: Account = diesel::update(accounts::table.find(before.id))
                 .set((
                     AccountValues::from(&input),
+                    new_hash.map(|hash| accounts::password_hash.eq(hash)),
                     accounts::updated_at.eq(diesel::dsl::now),
                 ))
                 .returning(Account::as_returning())
                 .get_result(conn)
                 .await?;
-            if let Some(hash) = new_hash {
-                diesel::update(accounts::table.find(before.id))
-                    .set(accounts::password_hash.eq(hash))
-                    .execute(conn)
-                    .await?;
-            }
-            let credentials_changed = input.password.is_some()
+            let credentials_changed = password_changed
                 || after.disabled
                 || after.role != before.role
                 || after.unit_id != before.unit_id;
@@ -308,6 +300,15 @@ pub async fn update(
         })
         .await?;
     json_ok(&req, &account)
+}
+
+async fn load(conn: &mut AsyncPgConnection, id: Uuid, lock: bool) -> AppResult<Account> {
+    let query = accounts::table.find(id).select(Account::as_select());
+    Ok(if lock {
+        query.for_update().first(conn).await?
+    } else {
+        query.first(conn).await?
+    })
 }
 
 async fn revoke_sessions(conn: &mut AsyncPgConnection, account_id: Uuid) -> AppResult<()> {
@@ -339,12 +340,7 @@ pub async fn remove(
     let auth = authorize(&principal, Subject::Account, &[])?;
     let mut conn = state.conn().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let before: Account = accounts::table
-            .find(*id)
-            .select(Account::as_select())
-            .for_update()
-            .first(conn)
-            .await?;
+        let before = load(conn, *id, true).await?;
         if_match.check(&before)?;
         diesel::delete(accounts::table.find(before.id))
             .execute(conn)

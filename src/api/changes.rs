@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::http::pagination::validate_limit;
 use crate::http::{Cursor, json_ok};
 use crate::schema::changes;
 
@@ -183,13 +183,7 @@ pub async fn list(
     principal: Principal,
     query: web::Query<ChangeQuery>,
 ) -> AppResult<HttpResponse> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::invalid_field(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let limit = validate_limit(query.limit)?;
     let since = match query.since.as_deref().filter(|s| !s.is_empty()) {
         Some(text) => Cursor::decode(text)?.seq()?,
         None => 0,

@@ -289,9 +289,7 @@ impl BodyInput {
         let mut c = Checks::new();
         c.text("name", &self.name, 200);
         if let Some(unit) = self.unit_id {
-            for e in units::check_exist(conn, &[("unit_id".into(), unit)]).await? {
-                c.fail(&e.field, e.message);
-            }
+            units::check_exist(conn, &[("unit_id".into(), unit)], &mut c).await?;
         }
         if let Some(parent) = self.parent_id {
             // Walk up from the new parent: it must be in this campaign and not below `id`.
@@ -555,9 +553,7 @@ impl MemberInput {
             "no such body in this campaign",
         );
         if let Some(unit) = self.unit_id {
-            for e in units::check_exist(conn, &[("unit_id".into(), unit)]).await? {
-                c.fail(&e.field, e.message);
-            }
+            units::check_exist(conn, &[("unit_id".into(), unit)], &mut c).await?;
         }
         c.finish()
     }

@@ -217,9 +217,7 @@ impl EventInput {
                 .enumerate()
                 .map(|(i, id)| (format!("co_organizer_unit_ids[{i}]"), *id)),
         );
-        for e in units::check_exist(conn, &refs).await? {
-            c.fail(&e.field, e.message);
-        }
+        units::check_exist(conn, &refs, &mut c).await?;
         c.finish()?;
         let (venue_name, venue_address) = match self.venue {
             Some(v) => (Some(v.name), v.address),
@@ -264,6 +262,32 @@ pub async fn check_campaign_area(
         (None, _) => c.fail("campaign_id", "no such campaign"),
         (Some(areas), Some(area)) if !areas.is_empty() && !areas.iter().any(|a| a == area) => {
             c.fail("area", "is not one of the campaign's areas")
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// An optional `event_id` must name an event of the same campaign.
+pub async fn check_event_campaign(
+    conn: &mut AsyncPgConnection,
+    event_id: Option<Uuid>,
+    campaign_id: Uuid,
+    c: &mut Checks,
+) -> AppResult<()> {
+    let Some(event_id) = event_id else {
+        return Ok(());
+    };
+    let event_campaign: Option<Uuid> = events::table
+        .find(event_id)
+        .select(events::campaign_id)
+        .first(conn)
+        .await
+        .optional()?;
+    match event_campaign {
+        None => c.fail("event_id", "no such event"),
+        Some(campaign) if campaign != campaign_id => {
+            c.fail("event_id", "belongs to another campaign")
         }
         _ => {}
     }

@@ -10,14 +10,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::events::check_campaign_area;
+use crate::api::events::{check_campaign_area, check_event_campaign};
 use crate::api::units;
 use crate::app::AppState;
 use crate::auth::{Authorized, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
-use crate::schema::{events, media_reports};
+use crate::schema::media_reports;
 use crate::validate::{Checks, plausible_time, search_term};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -129,21 +129,7 @@ impl MediaReportInput {
             );
         }
         check_campaign_area(conn, self.campaign_id, None, &mut c).await?;
-        if let Some(event_id) = self.event_id {
-            let campaign: Option<Uuid> = events::table
-                .find(event_id)
-                .select(events::campaign_id)
-                .first(conn)
-                .await
-                .optional()?;
-            match campaign {
-                None => c.fail("event_id", "no such event"),
-                Some(campaign) if campaign != self.campaign_id => {
-                    c.fail("event_id", "belongs to another campaign")
-                }
-                _ => {}
-            }
-        }
+        check_event_campaign(conn, self.event_id, self.campaign_id, &mut c).await?;
         let mut refs = Vec::new();
         if let Some(u) = self.outlet_unit_id {
             refs.push(("outlet_unit_id".to_string(), u));
@@ -154,9 +140,7 @@ impl MediaReportInput {
         {
             refs.push(("reporting_unit_id".to_string(), u));
         }
-        for e in units::check_exist(conn, &refs).await? {
-            c.fail(&e.field, e.message);
-        }
+        units::check_exist(conn, &refs, &mut c).await?;
         c.finish()?;
         Ok(MediaReportValues {
             campaign_id: self.campaign_id,

@@ -126,9 +126,7 @@ pub async fn check_role_unit(
         (Role::Admin, None) => {}
         (_, None) => checks.fail("unit_id", "is required for this role"),
         (_, Some(unit)) => {
-            for error in crate::api::units::check_exist(conn, &[("unit_id".into(), unit)]).await? {
-                checks.fail(&error.field, error.message);
-            }
+            crate::api::units::check_exist(conn, &[("unit_id".into(), unit)], checks).await?;
         }
     }
     Ok(())

@@ -11,7 +11,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::events::{
-    Dependents, Status, Venue, Visibility, check_campaign_area, default_status, default_visibility,
+    Dependents, Status, Venue, Visibility, check_campaign_area, check_event_campaign,
+    default_status, default_visibility,
 };
 use crate::api::tallies::Category;
 use crate::api::units;
@@ -20,7 +21,7 @@ use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
-use crate::schema::{events, trainings};
+use crate::schema::trainings;
 use crate::validate::{Checks, plausible_time, search_term};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -172,26 +173,13 @@ impl TrainingInput {
             );
         }
         check_campaign_area(conn, self.campaign_id, None, &mut c).await?;
-        if let Some(event_id) = self.event_id {
-            let campaign: Option<Uuid> = events::table
-                .find(event_id)
-                .select(events::campaign_id)
-                .first(conn)
-                .await
-                .optional()?;
-            match campaign {
-                None => c.fail("event_id", "no such event"),
-                Some(campaign) if campaign != self.campaign_id => {
-                    c.fail("event_id", "belongs to another campaign")
-                }
-                _ => {}
-            }
-        }
-        for e in
-            units::check_exist(conn, &[("provider_unit_id".into(), self.provider_unit_id)]).await?
-        {
-            c.fail(&e.field, e.message);
-        }
+        check_event_campaign(conn, self.event_id, self.campaign_id, &mut c).await?;
+        units::check_exist(
+            conn,
+            &[("provider_unit_id".into(), self.provider_unit_id)],
+            &mut c,
+        )
+        .await?;
         c.finish()?;
         let (venue_name, venue_address) = match self.venue {
             Some(v) => (Some(v.name), v.address),

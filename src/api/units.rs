@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
 use crate::schema::units;
@@ -95,13 +95,15 @@ pub struct UnitFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-/// Checks that every id in `ids` names a unit; the errors name `field` (with an index for lists).
+/// Checks that every id in `refs` names a unit; a failure names its field (with an index for
+/// lists).
 pub async fn check_exist(
     conn: &mut AsyncPgConnection,
     refs: &[(String, Uuid)],
-) -> AppResult<Vec<FieldError>> {
+    c: &mut Checks,
+) -> AppResult<()> {
     if refs.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let ids: Vec<Uuid> = refs.iter().map(|(_, id)| *id).collect();
     let found: Vec<Uuid> = units::table
@@ -109,11 +111,10 @@ pub async fn check_exist(
         .select(units::id)
         .load(conn)
         .await?;
-    Ok(refs
-        .iter()
-        .filter(|(_, id)| !found.contains(id))
-        .map(|(field, _)| FieldError::new(field.clone(), "no such unit"))
-        .collect())
+    for (field, _) in refs.iter().filter(|(_, id)| !found.contains(id)) {
+        c.fail(field, "no such unit");
+    }
+    Ok(())
 }
 
 async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Unit> {

@@ -117,10 +117,6 @@ impl Principal {
 pub struct MaybePrincipal(pub Option<Principal>);
 
 impl MaybePrincipal {
-    pub fn principal(&self) -> Option<&Principal> {
-        self.0.as_ref()
-    }
-
     /// Anyone with a valid token reads everything, including drafts and internal items.
     pub fn sees_everything(&self) -> bool {
         self.0.is_some()

@@ -13,13 +13,17 @@ use crate::error::{AppError, AppResult};
 /// A strong validator: the first 128 bits of the SHA-256 of the JSON representation.
 pub fn etag_of_bytes(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
-    let mut tag = String::with_capacity(34);
-    tag.push('"');
-    for b in &digest[..16] {
-        tag.push_str(&format!("{b:02x}"));
+    format!("\"{}\"", hex(&digest[..16]))
+}
+
+/// Lowercase hex digits of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
     }
-    tag.push('"');
-    tag
+    out
 }
 
 pub fn etag_of<T: Serialize>(value: &T) -> AppResult<String> {

@@ -24,7 +24,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 use crate::http::body::read_body;
-use crate::http::conditional::etag_of_bytes;
+use crate::http::conditional::{etag_of_bytes, hex};
 use crate::schema::idempotency_keys;
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -163,10 +163,6 @@ fn fingerprint(req: &ServiceRequest, body: &[u8]) -> Vec<u8> {
     }
     h.update(body);
     h.finalize().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 enum Claim {

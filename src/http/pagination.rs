@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -43,19 +43,25 @@ impl PageRequest {
 
 impl PageParams {
     pub fn validate(&self) -> AppResult<PageRequest> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(AppError::validation(vec![FieldError::new(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            )]));
-        }
+        let limit = validate_limit(self.limit)?;
         let after = match self.cursor.as_deref() {
             None | Some("") => None,
             Some(text) => Some(Cursor::decode(text)?),
         };
         Ok(PageRequest { limit, after })
     }
+}
+
+/// `limit`: 1 to [`MAX_LIMIT`] (422 outside, not clamped), [`DEFAULT_LIMIT`] when absent.
+pub fn validate_limit(limit: Option<i64>) -> AppResult<i64> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::invalid_field(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    Ok(limit)
 }
 
 /// The sort key of a row. Lists sort by (`at`, `id`), by `id` alone, or by `seq`.

@@ -196,10 +196,13 @@ async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<Vec<(Strin
     }
 
     let mut records = Vec::new();
+    let mut lines = LineCounter::default();
     for record in reader.records() {
         let record = record.map_err(|e| AppError::bad_request(format!("malformed CSV: {e}")))?;
         // The physical line, as a spreadsheet shows it (the reader skips blank lines).
-        let line = record.position().map_or(0, |p| line_of(text, p.byte()));
+        let line = record
+            .position()
+            .map_or(0, |p| lines.line_of(text, p.byte()));
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -325,17 +328,33 @@ async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<Vec<(Strin
     }
 }
 
-/// The line a record starts on. The reader reports the offset where it began looking, which
-/// is before any blank lines it skipped.
-fn line_of(text: &str, byte: u64) -> u64 {
-    let bytes = text.as_bytes();
-    let mut start = usize::try_from(byte)
-        .unwrap_or(bytes.len())
-        .min(bytes.len());
-    while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
-        start += 1;
+/// Line numbers of records, counted on from the previous record (records come in order), so
+/// a file is scanned once.
+#[derive(Default)]
+struct LineCounter {
+    byte: usize,
+    /// Newlines before `byte`.
+    newlines: u64,
+}
+
+impl LineCounter {
+    /// The line a record starts on. The reader reports the offset where it began looking,
+    /// which is before any blank lines it skipped.
+    fn line_of(&mut self, text: &str, byte: u64) -> u64 {
+        let bytes = text.as_bytes();
+        let mut start = usize::try_from(byte)
+            .unwrap_or(bytes.len())
+            .clamp(self.byte, bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
+            start += 1;
+        }
+        self.newlines += bytes[self.byte..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        self.byte = start;
+        self.newlines + 1
     }
-    bytes[..start].iter().filter(|b| **b == b'\n').count() as u64 + 1
 }
 
 fn required<'a>(
