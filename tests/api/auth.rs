@@ -481,6 +481,43 @@ async fn account_validation() {
         .send()
         .await;
     assert_eq!(res.problem(409)["errors"][0]["field"], "username");
+
+    // A patch is checked like a create, and a refused one changes nothing.
+    let id = make_account(&app, "patch.me", "viewer", Some(unit)).await;
+    for (patch, field) in [
+        (json!({"password": "short"}), "password"),
+        (json!({"username": "Not Valid"}), "username"),
+        (json!({"unit_id": null}), "unit_id"),
+        (json!({"role": "admin"}), "unit_id"),
+        (json!({"role": "chief"}), "role"),
+    ] {
+        let res = app
+            .patch(&format!("/api/v1/accounts/{id}"))
+            .bearer(&app.admin)
+            .json(patch.clone())
+            .send()
+            .await;
+        assert_eq!(res.error_fields(), [field], "{patch}");
+    }
+    assert_eq!(
+        login(&app, "patch.me", "correct horse battery")
+            .await
+            .status,
+        200
+    );
+
+    // Login names what is missing.
+    for (body, field) in [
+        (json!({"username": "patch.me"}), "password"),
+        (json!({"password": "correct horse battery"}), "username"),
+    ] {
+        let res = app
+            .post("/api/v1/auth/token")
+            .json(body.clone())
+            .send()
+            .await;
+        assert_eq!(res.error_fields(), [field], "{body}");
+    }
 }
 
 #[actix_web::test]

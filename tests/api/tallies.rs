@@ -52,6 +52,54 @@ fn tally(event: Uuid, category: &str, count: i32, date: &str) -> Value {
     json!({"event_id": event, "category": category, "measure": "headcount", "count": count, "tally_date": date})
 }
 
+#[actix_web::test]
+async fn post_and_patch_refuse_bad_counts() {
+    let w = week().await;
+    let app = &w.app;
+    let bad = tally(w.event, "nobody", 5, "2014-10-20");
+    let res = app
+        .post("/api/v1/tallies")
+        .bearer(&w.reporter)
+        .json(
+            json!({"event_id": w.event, "category": "homemaker", "measure": "headcount",
+                     "count": -1, "tally_date": "2014-10-20"}),
+        )
+        .send()
+        .await;
+    assert_eq!(res.error_fields(), ["count"]);
+    let res = app
+        .post("/api/v1/tallies")
+        .bearer(&w.reporter)
+        .json(bad)
+        .send()
+        .await;
+    assert_eq!(res.error_fields(), ["category"]);
+    assert_eq!(count_tallies(app).await, 0);
+
+    let res = app
+        .post("/api/v1/tallies")
+        .bearer(&w.reporter)
+        .json(tally(w.event, "homemaker", 120, "2014-10-20"))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let id = res.id();
+    for (patch, field) in [
+        (json!({"count": -5}), "count"),
+        (json!({"tally_date": "20 October"}), "tally_date"),
+        (json!({"count": null}), "count"),
+    ] {
+        let res = app
+            .patch(&format!("/api/v1/tallies/{id}"))
+            .bearer(&w.reporter)
+            .json(patch.clone())
+            .send()
+            .await;
+        assert_eq!(res.error_fields(), [field], "{patch}");
+    }
+    assert_eq!(history(app, &id.to_string()).await, [120]);
+}
+
 async fn count_tallies(app: &TestApp) -> usize {
     app.get("/api/v1/tallies?limit=200")
         .bearer(&app.admin)
