@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::api::tokens::{self, TokenKind, TokenSpec};
 use crate::app::{AppState, build_app};
 use crate::auth::Role;
+use crate::auth::policy::Authorized;
 use crate::config::Config;
 use crate::embedded::EmbeddedCluster;
 use crate::validate::Checks;
@@ -225,7 +226,7 @@ async fn issue_token(
         created_by: "cli".into(),
         expires_at: Utc::now() + Duration::days(ttl_days),
     };
-    let (_, token) = tokens::mint(&mut conn, &state.jwt, &spec)
+    let (_, token) = tokens::mint(&mut conn, &state.jwt, &Authorized::system("cli"), &spec)
         .await
         .map_err(|e| e.to_string())?;
     Ok(token)

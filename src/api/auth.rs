@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::api::tokens::{self, TokenKind, TokenSpec};
 use crate::app::AppState;
+use crate::auth::policy::Authorized;
 use crate::auth::{Principal, Role, password};
 use crate::error::{AppError, AppResult};
 use crate::http::{JsonBody, json_ok};
@@ -123,7 +124,8 @@ pub async fn login(
         created_by: format!("account:{key}"),
         expires_at: Utc::now() + SESSION_TTL,
     };
-    let (_, token) = tokens::mint(&mut conn, &state.jwt, &spec).await?;
+    let (_, token) =
+        tokens::mint(&mut conn, &state.jwt, &Authorized::system("login"), &spec).await?;
     Ok(HttpResponse::Ok().json(AccessToken {
         access_token: token,
         token_type: "Bearer",

@@ -77,26 +77,34 @@ struct NewToken<'a> {
     expires_at: DateTime<Utc>,
 }
 
-/// Records a token and signs its JWT. Role/unit rules are checked by the caller.
+/// Records a token (audited, like every write) and signs its JWT. Role/unit rules are
+/// checked by the caller.
 pub async fn mint(
     conn: &mut AsyncPgConnection,
     keys: &JwtKeys,
+    auth: &Authorized,
     spec: &TokenSpec,
 ) -> AppResult<(TokenInfo, String)> {
     let id = Uuid::now_v7();
-    let info: TokenInfo = diesel::insert_into(api_tokens::table)
-        .values(NewToken {
-            id,
-            name: &spec.name,
-            kind: spec.kind,
-            role: spec.role,
-            unit_id: spec.unit_id,
-            account_id: spec.account_id,
-            created_by: &spec.created_by,
-            expires_at: spec.expires_at,
+    let info = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let info: TokenInfo = diesel::insert_into(api_tokens::table)
+                .values(NewToken {
+                    id,
+                    name: &spec.name,
+                    kind: spec.kind,
+                    role: spec.role,
+                    unit_id: spec.unit_id,
+                    account_id: spec.account_id,
+                    created_by: &spec.created_by,
+                    expires_at: spec.expires_at,
+                })
+                .returning(TokenInfo::as_returning())
+                .get_result(conn)
+                .await?;
+            record(conn, auth, Entry::created("token", info.id, &info)?, &info).await?;
+            Ok(info)
         })
-        .returning(TokenInfo::as_returning())
-        .get_result(conn)
         .await?;
     let claims = Claims {
         sub: match spec.account_id {
@@ -207,14 +215,7 @@ pub async fn create(
         created_by: principal.subject.clone(),
         expires_at,
     };
-    let keys = &state.jwt;
-    let (info, token) = conn
-        .transaction::<_, AppError, _>(async move |conn| {
-            let (info, token) = mint(conn, keys, &spec).await?;
-            record(conn, &auth, Entry::created("token", info.id, &info)?, &info).await?;
-            Ok((info, token))
-        })
-        .await?;
+    let (info, token) = mint(&mut conn, &state.jwt, &auth, &spec).await?;
     let minted = MintedToken {
         id: info.id,
         name: info.name,

@@ -47,7 +47,8 @@ impl Subject {
     }
 }
 
-/// Proof that `actor` was authorized for a write. Only [`authorize`] makes one.
+/// Proof that `actor` was authorized for a write. Only [`authorize`] makes one for a caller;
+/// [`Authorized::system`] is the program's own (command-line tasks, login, the webhook worker).
 #[derive(Debug, Clone)]
 pub struct Authorized {
     actor: Principal,
@@ -58,8 +59,9 @@ impl Authorized {
         &self.actor
     }
 
-    /// The built-in actor of command-line tasks (`seed`), which act as the committee office.
-    pub(crate) fn system(task: &str) -> Self {
+    /// The built-in actor of the program's own writes (`seed`, `token issue`, login sessions,
+    /// the webhook worker), recorded as `system:<task>`.
+    pub fn system(task: &str) -> Self {
         Authorized {
             actor: Principal {
                 token_id: Uuid::nil(),

@@ -5,9 +5,10 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
+use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError, web};
 use governor::clock::{Clock, DefaultClock};
@@ -69,17 +70,17 @@ impl RateLimits {
 /// A verified token's id, else the client's address. Only a signature that verifies earns a
 /// bucket of its own: otherwise a made-up token per request would be a fresh budget each time.
 fn caller_key(req: &ServiceRequest, state: &AppState) -> String {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+    let token = crate::auth::bearer_token(req.request())
+        .ok()
+        .flatten()
         .filter(|_| req.path() != LOGIN);
-    match token.and_then(|t| state.jwt.verify(t.trim()).ok()) {
-        Some(claims) => format!("t:{}", claims.jti),
+    match token.and_then(|t| state.jwt.verify(&t).ok()) {
+        Some(claims) => {
+            let key = format!("t:{}", claims.jti);
+            // The `Principal` extractor takes them from here instead of verifying again.
+            req.extensions_mut().insert(claims);
+            key
+        }
         None => format!(
             "ip:{}",
             req.peer_addr()

@@ -338,6 +338,18 @@ async fn accounts_log_in_for_short_lived_tokens() {
     let me = app.get("/api/v1/auth/me").bearer(token).send().await.json();
     assert_eq!(me["sub"], "account:wang.fang");
     assert_eq!(me["token_kind"], "session");
+    // Every minted token is audited, sessions too.
+    let audit = app
+        .get(&format!(
+            "/api/v1/audit?type=token&id={}",
+            me["token_id"].as_str().unwrap()
+        ))
+        .bearer(&app.admin)
+        .send()
+        .await
+        .json();
+    assert_eq!(audit["items"][0]["actor"], "system:login", "{audit}");
+    assert_eq!(audit["items"][0]["op"], "create", "{audit}");
 
     let wrong = login(&app, "wang.fang", "wrong password!").await;
     let unknown = login(&app, "nobody", "wrong password!").await;

@@ -296,6 +296,21 @@ async fn gone_disables_the_subscription_until_it_is_enabled_again() {
         .await
         .json();
     assert!(w["disabled_reason"].as_str().unwrap().contains("410"));
+    // Disabling is a change like any other: audited, by the system.
+    let audit = app
+        .get(&format!("/api/v1/audit?type=webhook&id={hook}"))
+        .bearer(&app.admin)
+        .send()
+        .await
+        .json();
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| { a["actor"] == "system:webhook-delivery" && a["after"]["active"] == false }),
+        "{audit}"
+    );
     event(&app, &campaign, host, "歌唱比赛").await;
     // Re-enabled, it resumes with the change it stopped at.
     let res = app

@@ -14,17 +14,19 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use hmac::{KeyInit, Mac};
 use serde::Serialize;
 use tokio::sync::watch;
 
 use super::ssrf::GuardedResolver;
-use super::{Webhook, decode_secret};
+use super::{Webhook, decode_secret, entry, load_any};
 use crate::api::changes::ChangeRow;
 use crate::app::AppState;
+use crate::auth::policy::Authorized;
 use crate::error::{AppError, AppResult};
 use crate::http::Cursor;
+use crate::journal::{self, Entry};
 use crate::schema::{changes, webhook_deliveries, webhook_subscriptions};
 
 /// How long a receiver may take to answer.
@@ -258,16 +260,30 @@ async fn record(
     // The worker only ever disables: enabling is the owner's decision (PATCH), which a
     // delivery finishing late must not undo.
     if let Some(reason) = disabled_reason {
-        diesel::update(webhook_subscriptions::table.find(sub.id))
-            .set((
-                webhook_subscriptions::active.eq(false),
-                webhook_subscriptions::disabled_reason.eq(&reason),
-            ))
-            .execute(&mut conn)
-            .await?;
+        disable(&mut conn, sub.id, &reason).await?;
         log::warn!("webhook {} disabled: {reason}", sub.id);
     }
     Ok(())
+}
+
+/// Disabling changes the subscription as its owner's `PATCH` would: audited and in the change
+/// feed, by the system.
+async fn disable(conn: &mut AsyncPgConnection, id: uuid::Uuid, reason: &str) -> AppResult<()> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let before = load_any(conn, id, true).await?;
+        let after: Webhook = diesel::update(webhook_subscriptions::table.find(id))
+            .set((
+                webhook_subscriptions::active.eq(false),
+                webhook_subscriptions::disabled_reason.eq(reason),
+                webhook_subscriptions::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(Webhook::as_returning())
+            .get_result(conn)
+            .await?;
+        let change = entry(Entry::updated("webhook", id, &before, &after)?, &after);
+        journal::record(conn, &Authorized::system("webhook-delivery"), &[change]).await
+    })
+    .await
 }
 
 /// Changes waiting for active subscriptions (for `/metrics`).

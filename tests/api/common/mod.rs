@@ -17,6 +17,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use learnweek::api::tokens::{self, TokenKind, TokenSpec};
 use learnweek::app::{AppState, build_app};
 use learnweek::auth::Role;
+use learnweek::auth::policy::Authorized;
 use learnweek::config::Config;
 use learnweek::embedded::EmbeddedCluster;
 use serde_json::{Value, json};
@@ -280,10 +281,15 @@ impl TestApp {
             created_by: "test".into(),
             expires_at,
         };
-        tokens::mint(&mut conn, &self.state.jwt, &spec)
-            .await
-            .unwrap()
-            .1
+        tokens::mint(
+            &mut conn,
+            &self.state.jwt,
+            &Authorized::system("test"),
+            &spec,
+        )
+        .await
+        .unwrap()
+        .1
     }
 
     pub fn req(&self, method: Method, path: &str) -> Req<'_> {
