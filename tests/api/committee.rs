@@ -5,7 +5,7 @@ use learnweek::auth::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Resp, TestApp};
+use crate::common::{Resp, TestApp, id_of};
 
 async fn post_body(app: &TestApp, campaign: &str, body: Value) -> Resp {
     app.post(&format!("/api/v1/campaigns/{campaign}/committee/bodies"))
@@ -33,10 +33,6 @@ async fn member(app: &TestApp, campaign: &str, input: Value) -> Value {
     let res = post_member(app, &app.admin, campaign, input).await;
     assert_eq!(res.status, 201, "{}", res.text());
     res.json()
-}
-
-fn id_of(v: &Value) -> &str {
-    v["id"].as_str().unwrap()
 }
 
 fn names(nodes: &Value) -> Vec<&str> {

@@ -5,7 +5,7 @@ use learnweek::auth::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::TestApp;
+use crate::common::{TestApp, id_of, qs, titles, with};
 
 /// The week's 低碳生活进家庭 day in 康泰华都小区, hosted by 市妇联.
 fn low_carbon(campaign: &str, host: Uuid) -> Value {
@@ -41,51 +41,12 @@ fn event(campaign: &str, host: Uuid, title: &str, starts_at: &str, ends_at: &str
     })
 }
 
-/// Merges `fields` into `base`.
-fn with(mut base: Value, fields: Value) -> Value {
-    for (k, v) in fields.as_object().unwrap() {
-        base[k] = v.clone();
-    }
-    base
-}
-
 async fn create(app: &TestApp, token: &str, body: Value) -> Value {
-    let res = app
-        .post("/api/v1/events")
-        .bearer(token)
-        .json(body)
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()
+    app.create("/api/v1/events", token, body).await
 }
 
-fn qs(pairs: &[(&str, &str)]) -> String {
-    serde_urlencoded::to_string(pairs).unwrap()
-}
-
-fn titles(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["title"].as_str().unwrap().to_string())
-        .collect()
-}
-
-/// Titles of `GET /events?<pairs>`, with a token or anonymously.
 async fn list(app: &TestApp, token: Option<&str>, pairs: &[(&str, &str)]) -> Vec<String> {
-    let mut req = app.get(&format!("/api/v1/events?{}", qs(pairs)));
-    if let Some(t) = token {
-        req = req.bearer(t);
-    }
-    let res = req.send().await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    titles(&res.json())
-}
-
-fn id_of(v: &Value) -> &str {
-    v["id"].as_str().unwrap()
+    app.list_titles("/api/v1/events", token, pairs).await
 }
 
 #[actix_web::test]

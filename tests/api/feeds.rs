@@ -9,7 +9,7 @@ use icalendar::{Component, EventLike};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Resp, TestApp};
+use crate::common::{Resp, TestApp, with};
 
 const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
 const SLUG: &str = "gaozhou-2014";
@@ -25,13 +25,6 @@ fn event(campaign: &str, host: Uuid, title: &str) -> Value {
         "host_unit_id": host,
         "status": "published"
     })
-}
-
-fn with(mut base: Value, fields: Value) -> Value {
-    for (k, v) in fields.as_object().unwrap() {
-        base[k] = v.clone();
-    }
-    base
 }
 
 /// Creates an event as admin; returns its id.

@@ -4,7 +4,7 @@ use learnweek::auth::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::TestApp;
+use crate::common::{TestApp, id_of, qs, titles, with};
 
 /// The TV station's report on the opening ceremony.
 fn opening_report(campaign: &str, tv: Uuid) -> Value {
@@ -29,49 +29,13 @@ fn paper_report(campaign: &str, title: &str, published_at: &str) -> Value {
     })
 }
 
-fn with(mut base: Value, fields: Value) -> Value {
-    for (k, v) in fields.as_object().unwrap() {
-        base[k] = v.clone();
-    }
-    base
-}
-
 async fn create(app: &TestApp, token: &str, body: Value) -> Value {
-    let res = app
-        .post("/api/v1/media-reports")
-        .bearer(token)
-        .json(body)
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()
-}
-
-fn qs(pairs: &[(&str, &str)]) -> String {
-    serde_urlencoded::to_string(pairs).unwrap()
-}
-
-fn titles(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["title"].as_str().unwrap().to_string())
-        .collect()
+    app.create("/api/v1/media-reports", token, body).await
 }
 
 async fn list(app: &TestApp, pairs: &[(&str, &str)]) -> Vec<String> {
-    let res = app
-        .get(&format!("/api/v1/media-reports?{}", qs(pairs)))
-        .bearer(&app.admin)
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    titles(&res.json())
-}
-
-fn id_of(v: &Value) -> &str {
-    v["id"].as_str().unwrap()
+    app.list_titles("/api/v1/media-reports", Some(&app.admin), pairs)
+        .await
 }
 
 async fn event(app: &TestApp, campaign: &str, host: Uuid, title: &str) -> String {

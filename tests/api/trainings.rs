@@ -5,7 +5,7 @@ use learnweek::auth::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::TestApp;
+use crate::common::{TestApp, id_of, qs, titles, with};
 
 /// The free computer course of 市人社局 (电脑培训), with its outcome counts.
 fn computer_course(campaign: &str, provider: Uuid) -> Value {
@@ -41,49 +41,12 @@ fn training(campaign: &str, provider: Uuid, title: &str, subject: &str, starts_a
     })
 }
 
-fn with(mut base: Value, fields: Value) -> Value {
-    for (k, v) in fields.as_object().unwrap() {
-        base[k] = v.clone();
-    }
-    base
-}
-
 async fn create(app: &TestApp, token: &str, body: Value) -> Value {
-    let res = app
-        .post("/api/v1/trainings")
-        .bearer(token)
-        .json(body)
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()
-}
-
-fn qs(pairs: &[(&str, &str)]) -> String {
-    serde_urlencoded::to_string(pairs).unwrap()
-}
-
-fn titles(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["title"].as_str().unwrap().to_string())
-        .collect()
+    app.create("/api/v1/trainings", token, body).await
 }
 
 async fn list(app: &TestApp, token: Option<&str>, pairs: &[(&str, &str)]) -> Vec<String> {
-    let mut req = app.get(&format!("/api/v1/trainings?{}", qs(pairs)));
-    if let Some(t) = token {
-        req = req.bearer(t);
-    }
-    let res = req.send().await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    titles(&res.json())
-}
-
-fn id_of(v: &Value) -> &str {
-    v["id"].as_str().unwrap()
+    app.list_titles("/api/v1/trainings", token, pairs).await
 }
 
 async fn event(app: &TestApp, campaign: &str, host: Uuid, title: &str) -> String {

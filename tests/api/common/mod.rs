@@ -480,6 +480,58 @@ impl Resp {
     }
 }
 
+/// Merges `fields` into `base` (a fixture with a few changes).
+pub fn with(mut base: Value, fields: Value) -> Value {
+    for (k, v) in fields.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    base
+}
+
+/// `pairs` as a URL query string.
+pub fn qs(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap()
+}
+
+pub fn id_of(v: &Value) -> &str {
+    v["id"].as_str().unwrap()
+}
+
+impl TestApp {
+    /// POSTs `body` to `path` with `token`; asserts 201 and returns the created resource.
+    pub async fn create(&self, path: &str, token: &str, body: Value) -> Value {
+        let res = self.post(path).bearer(token).json(body).send().await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        res.json()
+    }
+
+    /// The titles of `GET <path>?<pairs>`, with a token or anonymously; asserts 200.
+    pub async fn list_titles(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        pairs: &[(&str, &str)],
+    ) -> Vec<String> {
+        let mut req = self.get(&format!("{path}?{}", qs(pairs)));
+        if let Some(t) = token {
+            req = req.bearer(t);
+        }
+        let res = req.send().await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        titles(&res.json())
+    }
+}
+
+/// The `title` of every item of a list page.
+pub fn titles(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// Polls `check` until it returns true or `timeout` passes (for effects that happen in the
 /// background, like webhook deliveries). Fails the test on timeout.
 pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut check: F)
