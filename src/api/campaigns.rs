@@ -229,16 +229,17 @@ pub async fn find(conn: &mut AsyncPgConnection, id_or_slug: &str) -> AppResult<C
 
 /// The same, locking the row for the rest of the transaction.
 async fn find_for_update(conn: &mut AsyncPgConnection, id_or_slug: &str) -> AppResult<Campaign> {
-    let id = match Uuid::parse_str(id_or_slug) {
-        Ok(id) => id,
-        Err(_) => find(conn, id_or_slug).await?.id,
-    };
-    Ok(campaigns::table
-        .find(id)
-        .select(Campaign::as_select())
-        .for_update()
-        .first(conn)
-        .await?)
+    let select = Campaign::as_select();
+    Ok(match Uuid::parse_str(id_or_slug) {
+        Ok(id) => {
+            let query = campaigns::table.find(id).select(select).for_update();
+            query.first(conn).await?
+        }
+        Err(_) => {
+            let query = campaigns::table.filter(campaigns::slug.eq(id_or_slug));
+            query.select(select).for_update().first(conn).await?
+        }
+    })
 }
 
 fn location(c: &Campaign) -> String {

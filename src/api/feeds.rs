@@ -155,6 +155,7 @@ async fn log_position(conn: &mut AsyncPgConnection, campaign_id: Uuid) -> AppRes
 }
 
 /// `ETag` and `Last-Modified` of one feed.
+#[derive(Clone)]
 struct Validators {
     etag: String,
     /// When the feed last changed (also Atom's and JSON Feed's own "updated").
@@ -384,9 +385,7 @@ struct CachedValidators {
     filled: std::time::Instant,
     /// Since when one request has been refreshing this entry.
     refreshing: Option<std::time::Instant>,
-    etag: String,
-    changed_at: DateTime<Utc>,
-    now: DateTime<Utc>,
+    validators: Validators,
 }
 
 const VALIDATOR_TTL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -414,11 +413,9 @@ impl ValidatorCache {
                 return None;
             }
         }
-        Some(Validators {
-            etag: cached.etag.clone(),
-            changed_at: cached.changed_at,
-            now: cached.now + chrono::Duration::from_std(elapsed).unwrap_or_default(),
-        })
+        let mut validators = cached.validators.clone();
+        validators.now += chrono::Duration::from_std(elapsed).unwrap_or_default();
+        Some(validators)
     }
 
     fn put(&self, key: String, epoch: u64, v: &Validators) {
@@ -432,9 +429,7 @@ impl ValidatorCache {
                     epoch,
                     filled: std::time::Instant::now(),
                     refreshing: None,
-                    etag: v.etag.clone(),
-                    changed_at: v.changed_at,
-                    now: v.now,
+                    validators: v.clone(),
                 },
             );
         }
