@@ -280,5 +280,14 @@ async fn housekeeping(state: web::Data<AppState>) {
             Ok(n) => log::info!("purged {n} expired idempotency keys"),
             Err(e) => log::warn!("purging idempotency keys failed: {e}"),
         }
+        let purged = match state.conn().await {
+            Ok(mut conn) => crate::api::sessions::purge_expired(&mut conn).await,
+            Err(e) => Err(e),
+        };
+        match purged {
+            Ok(0) => {}
+            Ok(n) => log::info!("purged {n} expired refresh tokens"),
+            Err(e) => log::warn!("purging refresh tokens failed: {e}"),
+        }
     }
 }

@@ -47,7 +47,15 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Present (`true`) when there were more than [`MAX_FIELD_ERRORS`] problems and only the
+    /// first ones are listed in `errors`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub errors_truncated: bool,
 }
+
+/// At most this many entries in a problem's `errors`; the rest is summarized by
+/// `errors_truncated` (a bad 5,000-row file must not become a 5 MB answer).
+pub const MAX_FIELD_ERRORS: usize = 100;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -61,6 +69,7 @@ struct ErrorData {
     slug: &'static str,
     detail: String,
     errors: Vec<FieldError>,
+    errors_truncated: bool,
     retry_after: Option<u64>,
     www_authenticate: Option<&'static str>,
     /// The `Allow` header of a 405.
@@ -76,6 +85,7 @@ impl AppError {
             slug,
             detail: detail.into(),
             errors: Vec::new(),
+            errors_truncated: false,
             retry_after: None,
             www_authenticate: None,
             allow: None,
@@ -167,7 +177,7 @@ impl AppError {
             "validation",
             "the request has invalid fields",
         );
-        e.0.errors = errors;
+        e.set_errors(errors);
         e
     }
 
@@ -204,7 +214,19 @@ impl AppError {
 
     /// Replaces the field errors (used when a 403 names the rows it refuses).
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.set_errors(errors);
+        self
+    }
+
+    fn set_errors(&mut self, mut errors: Vec<FieldError>) {
+        self.0.errors_truncated = errors.len() > MAX_FIELD_ERRORS;
+        errors.truncate(MAX_FIELD_ERRORS);
         self.0.errors = errors;
+    }
+
+    /// Marks the field errors as the first of more (the caller stopped collecting).
+    pub fn truncated(mut self) -> Self {
+        self.0.errors_truncated = true;
         self
     }
 
@@ -219,16 +241,21 @@ impl AppError {
     pub fn problem(&self) -> Problem {
         Problem {
             problem_type: format!("urn:learnweek:problem:{}", self.0.slug),
-            title: self
-                .0
-                .status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_string(),
+            title: title(self.0.status).to_string(),
             status: self.0.status.as_u16(),
             detail: self.0.detail.clone(),
             errors: self.0.errors.clone(),
+            errors_truncated: self.0.errors_truncated,
         }
+    }
+}
+
+/// The reason phrase of `status` as RFC 9110 names it (actix still says "Unprocessable Entity").
+fn title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        413 => "Content Too Large",
+        422 => "Unprocessable Content",
+        _ => status.canonical_reason().unwrap_or("Error"),
     }
 }
 

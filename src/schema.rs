@@ -61,6 +61,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    refresh_tokens (id) {
+        id -> Uuid,
+        family_id -> Uuid,
+        account_id -> Uuid,
+        token_hash -> Bytea,
+        access_token_id -> Uuid,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_failures (username) {
         username -> Text,
         failures -> Int4,
@@ -269,6 +283,7 @@ diesel::table! {
 }
 
 diesel::joinable!(api_tokens -> accounts (account_id));
+diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(campaign_partners -> campaigns (campaign_id));
 diesel::joinable!(campaign_partners -> units (unit_id));
 diesel::joinable!(committee_members -> committee_bodies (body_id));
@@ -283,6 +298,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaigns,
     accounts,
     api_tokens,
+    refresh_tokens,
     login_failures,
     changes,
     audit_log,

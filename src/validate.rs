@@ -1,7 +1,9 @@
 //! Field checks that collect every problem of a request into one 422.
 
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, MAX_FIELD_ERRORS};
 
+/// Collects field errors; keeps one more than a problem lists, so the 422 can say that it
+/// was truncated without holding every error of a huge input.
 #[derive(Debug, Default)]
 pub struct Checks {
     errors: Vec<FieldError>,
@@ -13,7 +15,24 @@ impl Checks {
     }
 
     pub fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, message));
+        if !self.is_full() {
+            self.errors.push(FieldError::new(field, message));
+        }
+    }
+
+    /// Takes errors found elsewhere (e.g. while reading a row).
+    pub fn extend(&mut self, errors: impl IntoIterator<Item = FieldError>) {
+        for e in errors {
+            if self.is_full() {
+                break;
+            }
+            self.errors.push(e);
+        }
+    }
+
+    /// More errors than a problem lists: further input need not be looked at.
+    pub fn is_full(&self) -> bool {
+        self.errors.len() > MAX_FIELD_ERRORS
     }
 
     pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) {
@@ -60,6 +79,10 @@ impl Checks {
 
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.errors.len()
     }
 
     pub fn into_errors(self) -> Vec<FieldError> {

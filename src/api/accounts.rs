@@ -16,7 +16,7 @@ use crate::auth::{Principal, Role, Subject, authorize, password};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
-use crate::schema::{accounts, api_tokens};
+use crate::schema::accounts;
 use crate::validate::Checks;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -141,9 +141,10 @@ pub struct AccountFilter {
 /// Roles: admin.
 #[utoipa::path(
     tag = "accounts",
+    operation_id = "listAccounts",
     params(PageParams, AccountFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<Account>))
+    responses((status = 200, description = "A page of accounts", body = Page<Account>))
 )]
 #[get("/accounts")]
 pub async fn list(
@@ -178,9 +179,10 @@ pub async fn list(
 /// Roles: admin.
 #[utoipa::path(
     tag = "accounts",
+    operation_id = "createAccount",
     request_body = AccountInput,
     security(("bearer" = [])),
-    responses((status = 201, body = Account, headers(("Location" = String), ("ETag" = String))))
+    responses((status = 201, description = "Created: the new account", body = Account, headers(("Location" = String), ("ETag" = String))))
 )]
 #[post("/accounts")]
 pub async fn create(
@@ -220,9 +222,10 @@ pub async fn create(
 /// Roles: admin.
 #[utoipa::path(
     tag = "accounts",
+    operation_id = "getAccount",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = Account, headers(("ETag" = String))))
+    responses((status = 200, description = "The account", body = Account, headers(("ETag" = String))))
 )]
 #[get("/accounts/{id}")]
 pub async fn show(
@@ -241,11 +244,12 @@ pub async fn show(
 /// Roles: admin.
 #[utoipa::path(
     tag = "accounts",
+    operation_id = "updateAccount",
     params(("id" = Uuid, Path)),
     request_body(content = serde_json::Value, description = "RFC 7396 merge patch of an AccountInput",
         content_type = "application/merge-patch+json", example = json!({"disabled": true})),
     security(("bearer" = [])),
-    responses((status = 200, body = Account, headers(("ETag" = String))))
+    responses((status = 200, description = "The changed account", body = Account, headers(("ETag" = String))))
 )]
 #[patch("/accounts/{id}")]
 pub async fn update(
@@ -292,7 +296,7 @@ pub async fn update(
                 || after.role != before.role
                 || after.unit_id != before.unit_id;
             if credentials_changed {
-                revoke_sessions(conn, after.id).await?;
+                crate::api::sessions::end_all_of_account(conn, after.id).await?;
             }
             let entry = Entry::updated("account", after.id, &before, &after)?.owner(after.unit_id);
             journal::record(conn, &auth, &[entry]).await?;
@@ -311,21 +315,12 @@ async fn load(conn: &mut AsyncPgConnection, id: Uuid, lock: bool) -> AppResult<A
     })
 }
 
-async fn revoke_sessions(conn: &mut AsyncPgConnection, account_id: Uuid) -> AppResult<()> {
-    diesel::update(api_tokens::table)
-        .filter(api_tokens::account_id.eq(account_id))
-        .filter(api_tokens::revoked_at.is_null())
-        .set(api_tokens::revoked_at.eq(diesel::dsl::now))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// Delete an account; its tokens stop working at once.
 ///
 /// Roles: admin.
 #[utoipa::path(
     tag = "accounts",
+    operation_id = "deleteAccount",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 204, description = "Deleted"))

@@ -64,9 +64,10 @@ pub struct AuditFilter {
 /// Roles: admin.
 #[utoipa::path(
     tag = "audit",
+    operation_id = "listAuditEntries",
     params(PageParams, AuditFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<AuditEntry>))
+    responses((status = 200, description = "A page of audit entries", body = Page<AuditEntry>))
 )]
 #[get("/audit")]
 pub async fn list(

@@ -1,28 +1,29 @@
 //! `/auth`: password login for people (short-lived tokens) and "who am I".
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::tokens::{self, TokenKind, TokenSpec};
+use crate::api::sessions;
+use crate::api::tokens::TokenKind;
 use crate::app::AppState;
-use crate::auth::policy::Authorized;
 use crate::auth::{Principal, Role, password};
 use crate::error::{AppError, AppResult};
 use crate::http::{JsonBody, json_ok};
 use crate::schema::{accounts, api_tokens, login_failures};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(login).service(me);
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me);
 }
-
-/// Lifetime of a login token.
-pub const SESSION_TTL: Duration = Duration::hours(1);
 /// Failed logins allowed per username within [`FAILURE_WINDOW`] before it is locked.
 pub const MAX_FAILURES: i32 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
@@ -37,28 +38,60 @@ pub struct LoginInput {
     pub password: String,
 }
 
+/// A session's tokens: a short-lived bearer token and the refresh token that renews it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccessToken {
     pub access_token: String,
     #[schema(example = "Bearer")]
     pub token_type: &'static str,
-    /// Seconds until it expires.
+    /// Seconds until `access_token` expires.
     #[schema(example = 3600)]
     pub expires_in: i64,
+    /// Opaque; exchange it at `POST /auth/refresh` for a new pair. Shown only here; it works
+    /// once (a second use revokes the whole session).
+    #[schema(example = "lwr_3q2-Vb4...")]
+    pub refresh_token: String,
+    /// Seconds until `refresh_token` expires (30 days).
+    #[schema(example = 2592000)]
+    pub refresh_expires_in: i64,
     pub role: Role,
     pub unit_id: Option<Uuid>,
 }
 
-/// Exchange a username and password for a short-lived token (1 hour).
+impl From<sessions::IssuedSession> for AccessToken {
+    fn from(s: sessions::IssuedSession) -> Self {
+        AccessToken {
+            access_token: s.access_token,
+            token_type: "Bearer",
+            expires_in: sessions::ACCESS_TTL.num_seconds(),
+            refresh_token: s.refresh_token,
+            refresh_expires_in: sessions::REFRESH_TTL.num_seconds(),
+            role: s.account.role,
+            unit_id: s.account.unit_id,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshInput {
+    /// The `refresh_token` of the last login or refresh.
+    #[schema(min_length = 1, max_length = 100)]
+    pub refresh_token: String,
+}
+
+/// Exchange a username and password for a session: a short-lived access token (1 hour) and
+/// a refresh token (30 days).
 ///
 /// Roles: anyone. Wrong credentials get the same 401 whether the user exists or not; after
 /// 5 failures for one username within 15 minutes, it is locked for 15 minutes (429).
 #[utoipa::path(
     tag = "auth",
+    operation_id = "createAccessToken",
     request_body = LoginInput,
     security(()),
     responses(
-        (status = 200, body = AccessToken),
+        (status = 200, description = "The session's tokens", body = AccessToken),
     )
 )]
 #[post("/auth/token")]
@@ -115,24 +148,71 @@ pub async fn login(
         .await?;
 
     let (id, _, role, unit_id, _) = account;
-    let spec = TokenSpec {
-        name: format!("login:{key}"),
-        kind: TokenKind::Session,
+    let account = sessions::SessionAccount {
+        id,
+        username: key,
         role,
         unit_id,
-        account_id: Some(id),
-        created_by: format!("account:{key}"),
-        expires_at: Utc::now() + SESSION_TTL,
     };
-    let (_, token) =
-        tokens::mint(&mut conn, &state.jwt, &Authorized::system("login"), &spec).await?;
-    Ok(HttpResponse::Ok().json(AccessToken {
-        access_token: token,
-        token_type: "Bearer",
-        expires_in: SESSION_TTL.num_seconds(),
-        role,
-        unit_id,
-    }))
+    let session = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            sessions::issue(conn, &state.jwt, account, None).await
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(AccessToken::from(session)))
+}
+
+/// Exchange a refresh token for a new access token and a new refresh token (rotation): the
+/// presented one stops working. Presenting a refresh token that was already used revokes its
+/// whole session (every token issued from that login) and is a 401.
+///
+/// Roles: anyone holding a refresh token (no bearer token needed).
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "refreshAccessToken",
+    request_body = RefreshInput,
+    security(()),
+    responses((status = 200, description = "The session's new tokens", body = AccessToken))
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshInput>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    let refreshed = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            sessions::refresh(conn, &state.jwt, &body.0.refresh_token).await
+        })
+        .await?;
+    match refreshed {
+        sessions::Refreshed::Issued(session) => Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(AccessToken::from(session))),
+        sessions::Refreshed::Reused => Err(AppError::invalid_token(
+            "this refresh token was already used; its session has been revoked, log in again",
+        )),
+    }
+}
+
+/// End the session of this access token: the token and every refresh token of its login stop
+/// working. For a named token, revokes that token.
+///
+/// Roles: any valid token.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "revokeSession",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Logged out"))
+)]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async |conn| sessions::end(conn, principal.token_id).await)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Counts a failure; the fifth within the window locks the username. One statement, so
@@ -162,9 +242,13 @@ async fn record_failure(conn: &mut AsyncPgConnection, username: &str) -> AppResu
 /// Who the token is.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
-    /// `token:<name>` for named tokens, `account:<username>` for logins.
-    #[schema(example = "account:wang.fang")]
+    /// The token's `sub` claim, exactly: `token:<name>` for named tokens,
+    /// `account:<account id>` for logins.
+    #[schema(example = "account:0193c0de-0000-7000-8000-000000000001")]
     pub sub: String,
+    /// The account's username, or the named token's name.
+    #[schema(example = "wang.fang")]
+    pub name: String,
     pub role: Role,
     pub unit_id: Option<Uuid>,
     pub token_id: Uuid,
@@ -177,8 +261,9 @@ pub struct Me {
 /// Roles: any valid token.
 #[utoipa::path(
     tag = "auth",
+    operation_id = "getMe",
     security(("bearer" = [])),
-    responses((status = 200, body = Me))
+    responses((status = 200, description = "The caller", body = Me))
 )]
 #[get("/auth/me")]
 pub async fn me(
@@ -194,7 +279,8 @@ pub async fn me(
     json_ok(
         &req,
         &Me {
-            sub: principal.subject,
+            sub: principal.sub,
+            name: principal.name,
             role: principal.role,
             unit_id: principal.unit_id,
             token_id: principal.token_id,

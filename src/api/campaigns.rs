@@ -251,6 +251,7 @@ fn location(c: &Campaign) -> String {
 /// Roles: anyone, including anonymous callers.
 #[utoipa::path(
     tag = "campaigns",
+    operation_id = "listCampaigns",
     params(PageParams, CampaignFilter),
     security((), ("bearer" = [])),
     responses((status = 200, body = Page<Campaign>, description = "A page of campaigns, oldest first"))
@@ -298,6 +299,7 @@ pub async fn list(
 /// Roles: admin.
 #[utoipa::path(
     tag = "campaigns",
+    operation_id = "createCampaign",
     request_body = CampaignInput,
     security(("bearer" = [])),
     responses(
@@ -356,9 +358,10 @@ pub async fn insert_row(
 /// Roles: anyone, including anonymous callers.
 #[utoipa::path(
     tag = "campaigns",
+    operation_id = "getCampaign",
     params(("id" = String, Path, description = "Campaign id (UUID) or slug")),
     security((), ("bearer" = [])),
-    responses((status = 200, body = Campaign, headers(("ETag" = String))))
+    responses((status = 200, description = "The campaign", body = Campaign, headers(("ETag" = String))))
 )]
 #[get("/campaigns/{id}")]
 pub async fn show(
@@ -377,12 +380,13 @@ pub async fn show(
 /// Roles: admin.
 #[utoipa::path(
     tag = "campaigns",
+    operation_id = "updateCampaign",
     params(("id" = String, Path, description = "Campaign id (UUID) or slug")),
     request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a CampaignInput",
         content_type = "application/merge-patch+json", example = json!({"status": "active"})),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Campaign, headers(("ETag" = String)))
+        (status = 200, description = "The changed campaign", body = Campaign, headers(("ETag" = String)))
     )
 )]
 #[patch("/campaigns/{id}")]
@@ -420,6 +424,7 @@ pub async fn update(
 /// Roles: admin.
 #[utoipa::path(
     tag = "campaigns",
+    operation_id = "deleteCampaign",
     params(("id" = String, Path, description = "Campaign id (UUID) or slug")),
     security(("bearer" = [])),
     responses(

@@ -172,9 +172,10 @@ pub async fn latest_seq(conn: &mut AsyncPgConnection) -> AppResult<i64> {
 /// Roles: any valid token (`account` and `token` changes: admin only).
 #[utoipa::path(
     tag = "changes",
+    operation_id = "listChanges",
     params(ChangeQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = ChangePage))
+    responses((status = 200, description = "A page of changes", body = ChangePage))
 )]
 #[get("/changes")]
 pub async fn list(

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -17,17 +17,19 @@ use crate::api::{campaigns, units};
 use crate::app::AppState;
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
-use crate::http::{IfMatch, JsonBody, created, json_ok, merge_patch};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
 use crate::schema::{committee_bodies, committee_members};
 use crate::validate::Checks;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(tree)
+        .service(list_bodies)
         .service(create_body)
         .service(show_body)
         .service(update_body)
         .service(remove_body)
+        .service(list_members)
         .service(create_member)
         .service(show_member)
         .service(update_member)
@@ -186,9 +188,10 @@ pub struct Committee {
 /// Roles: anyone; members' phone and email only with a token.
 #[utoipa::path(
     tag = "committee",
+    operation_id = "getCommittee",
     params(("id" = String, Path, description = "Campaign id or slug")),
     security((), ("bearer" = [])),
-    responses((status = 200, body = Committee, headers(("ETag" = String))))
+    responses((status = 200, description = "The committee", body = Committee, headers(("ETag" = String))))
 )]
 #[get("/campaigns/{id}/committee")]
 pub async fn tree(
@@ -242,6 +245,106 @@ pub async fn tree(
         bodies: build(None, &mut children_of, &mut members_of),
     };
     json_ok(&req, &tree)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BodyFilter {
+    /// Bodies of this unit (working groups).
+    pub unit_id: Option<Uuid>,
+    pub kind: Option<BodyKind>,
+}
+
+/// The committee's bodies, as a flat list (the tree is `GET .../committee`).
+///
+/// Roles: anyone.
+#[utoipa::path(
+    tag = "committee",
+    operation_id = "listCommitteeBodies",
+    params(("id" = String, Path, description = "Campaign id or slug"), PageParams, BodyFilter),
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "A page of committee bodies", body = Page<Body>))
+)]
+#[get("/campaigns/{id}/committee/bodies")]
+pub async fn list_bodies(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: MaybePrincipal,
+    id: web::Path<String>,
+    page: web::Query<PageParams>,
+    filter: web::Query<BodyFilter>,
+) -> AppResult<HttpResponse> {
+    let page = page.validate()?;
+    let mut conn = state.conn().await?;
+    let campaign = campaigns::find(&mut conn, &id).await?;
+    let mut query = committee_bodies::table
+        .filter(committee_bodies::campaign_id.eq(campaign.id))
+        .select(Body::as_select())
+        .order(committee_bodies::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(committee_bodies::id.gt(after.id()?));
+    }
+    if let Some(unit) = filter.unit_id {
+        query = query.filter(committee_bodies::unit_id.eq(unit));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(committee_bodies::kind.eq(kind));
+    }
+    let rows = query.load(&mut conn).await?;
+    Page::from_rows(rows, &page, |b: &Body| Cursor::by_id(b.id)).respond(&req)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberFilter {
+    /// Members of this body.
+    pub body_id: Option<Uuid>,
+    /// Members from this unit.
+    pub unit_id: Option<Uuid>,
+}
+
+/// The committee's members, as a flat list.
+///
+/// Roles: anyone; phone and email only with a token.
+#[utoipa::path(
+    tag = "committee",
+    operation_id = "listCommitteeMembers",
+    params(("id" = String, Path, description = "Campaign id or slug"), PageParams, MemberFilter),
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "A page of committee members", body = Page<Member>))
+)]
+#[get("/campaigns/{id}/committee/members")]
+pub async fn list_members(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: MaybePrincipal,
+    id: web::Path<String>,
+    page: web::Query<PageParams>,
+    filter: web::Query<MemberFilter>,
+) -> AppResult<HttpResponse> {
+    let page = page.validate()?;
+    let mut conn = state.conn().await?;
+    let campaign = campaigns::find(&mut conn, &id).await?;
+    let mut query = committee_members::table
+        .filter(committee_members::campaign_id.eq(campaign.id))
+        .select(Member::as_select())
+        .order(committee_members::id)
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(committee_members::id.gt(after.id()?));
+    }
+    if let Some(body) = filter.body_id {
+        query = query.filter(committee_members::body_id.eq(body));
+    }
+    if let Some(unit) = filter.unit_id {
+        query = query.filter(committee_members::unit_id.eq(unit));
+    }
+    let rows: Vec<Member> = query.load(&mut conn).await?;
+    let rows = rows.into_iter().map(|m| m.seen_by(&caller)).collect();
+    Page::from_rows(rows, &page, |m: &Member| Cursor::by_id(m.id)).respond(&req)
 }
 
 async fn body_in(
@@ -337,10 +440,11 @@ fn member_entry(e: Entry, m: &Member) -> Entry {
 /// Roles: admin.
 #[utoipa::path(
     tag = "committee",
+    operation_id = "createCommitteeBody",
     params(("id" = String, Path, description = "Campaign id or slug")),
     request_body = BodyInput,
     security(("bearer" = [])),
-    responses((status = 201, body = Body, headers(("Location" = String), ("ETag" = String))))
+    responses((status = 201, description = "Created: the new committee body", body = Body, headers(("Location" = String), ("ETag" = String))))
 )]
 #[post("/campaigns/{id}/committee/bodies")]
 pub async fn create_body(
@@ -403,9 +507,10 @@ pub async fn insert_body(
 /// Roles: anyone.
 #[utoipa::path(
     tag = "committee",
+    operation_id = "getCommitteeBody",
     params(("id" = String, Path, description = "Campaign id or slug"), ("body_id" = Uuid, Path)),
     security((), ("bearer" = [])),
-    responses((status = 200, body = Body, headers(("ETag" = String))))
+    responses((status = 200, description = "The committee body", body = Body, headers(("ETag" = String))))
 )]
 #[get("/campaigns/{id}/committee/bodies/{body_id}")]
 pub async fn show_body(
@@ -428,11 +533,12 @@ pub async fn show_body(
 /// Roles: admin.
 #[utoipa::path(
     tag = "committee",
+    operation_id = "updateCommitteeBody",
     params(("id" = String, Path, description = "Campaign id or slug"), ("body_id" = Uuid, Path)),
     request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a BodyInput",
         content_type = "application/merge-patch+json", example = json!({"name": "活动周工作联络小组"})),
     security(("bearer" = [])),
-    responses((status = 200, body = Body, headers(("ETag" = String))))
+    responses((status = 200, description = "The changed committee body", body = Body, headers(("ETag" = String))))
 )]
 #[patch("/campaigns/{id}/committee/bodies/{body_id}")]
 pub async fn update_body(
@@ -484,6 +590,7 @@ pub async fn update_body(
 /// Roles: admin.
 #[utoipa::path(
     tag = "committee",
+    operation_id = "deleteCommitteeBody",
     params(("id" = String, Path, description = "Campaign id or slug"), ("body_id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 204, description = "Removed"))
@@ -564,10 +671,11 @@ impl MemberInput {
 /// Roles: admin; editor of the member's unit.
 #[utoipa::path(
     tag = "committee",
+    operation_id = "createCommitteeMember",
     params(("id" = String, Path, description = "Campaign id or slug")),
     request_body = MemberInput,
     security(("bearer" = [])),
-    responses((status = 201, body = Member, headers(("Location" = String), ("ETag" = String))))
+    responses((status = 201, description = "Created: the new committee member", body = Member, headers(("Location" = String), ("ETag" = String))))
 )]
 #[post("/campaigns/{id}/committee/members")]
 pub async fn create_member(
@@ -633,9 +741,10 @@ pub async fn insert_member(
 /// Roles: anyone; phone and email only with a token.
 #[utoipa::path(
     tag = "committee",
+    operation_id = "getCommitteeMember",
     params(("id" = String, Path, description = "Campaign id or slug"), ("member_id" = Uuid, Path)),
     security((), ("bearer" = [])),
-    responses((status = 200, body = Member, headers(("ETag" = String))))
+    responses((status = 200, description = "The committee member", body = Member, headers(("ETag" = String))))
 )]
 #[get("/campaigns/{id}/committee/members/{member_id}")]
 pub async fn show_member(
@@ -656,11 +765,12 @@ pub async fn show_member(
 /// Roles: admin; editor of the member's unit (which it cannot change).
 #[utoipa::path(
     tag = "committee",
+    operation_id = "updateCommitteeMember",
     params(("id" = String, Path, description = "Campaign id or slug"), ("member_id" = Uuid, Path)),
     request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a MemberInput",
         content_type = "application/merge-patch+json", example = json!({"phone": "0668-6213611"})),
     security(("bearer" = [])),
-    responses((status = 200, body = Member, headers(("ETag" = String))))
+    responses((status = 200, description = "The changed committee member", body = Member, headers(("ETag" = String))))
 )]
 #[patch("/campaigns/{id}/committee/members/{member_id}")]
 pub async fn update_member(
@@ -721,6 +831,7 @@ pub async fn update_member(
 /// Roles: admin; editor of the member's unit.
 #[utoipa::path(
     tag = "committee",
+    operation_id = "deleteCommitteeMember",
     params(("id" = String, Path, description = "Campaign id or slug"), ("member_id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 204, description = "Removed"))

@@ -450,9 +450,10 @@ async fn load_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Ev
 /// any valid token sees drafts and internal events too.
 #[utoipa::path(
     tag = "events",
+    operation_id = "listEvents",
     params(PageParams, EventFilter),
     security((), ("bearer" = [])),
-    responses((status = 200, body = Page<Event>))
+    responses((status = 200, description = "A page of events", body = Page<Event>))
 )]
 #[get("/events")]
 pub async fn list(
@@ -526,9 +527,10 @@ pub async fn list(
 /// Roles: admin; editor of the host unit.
 #[utoipa::path(
     tag = "events",
+    operation_id = "createEvent",
     request_body = EventInput,
     security(("bearer" = [])),
-    responses((status = 201, body = Event, headers(("Location" = String), ("ETag" = String))))
+    responses((status = 201, description = "Created: the new event", body = Event, headers(("Location" = String), ("ETag" = String))))
 )]
 #[post("/events")]
 pub async fn create(
@@ -573,9 +575,10 @@ pub async fn insert(
 /// Roles: anyone; drafts and internal events only with a token (404 otherwise).
 #[utoipa::path(
     tag = "events",
+    operation_id = "getEvent",
     params(("id" = Uuid, Path)),
     security((), ("bearer" = [])),
-    responses((status = 200, body = Event, headers(("ETag" = String))))
+    responses((status = 200, description = "The event", body = Event, headers(("ETag" = String))))
 )]
 #[get("/events/{id}")]
 pub async fn show(
@@ -597,11 +600,12 @@ pub async fn show(
 /// Roles: admin; editor of the host unit (and it cannot hand the event to another unit).
 #[utoipa::path(
     tag = "events",
+    operation_id = "updateEvent",
     params(("id" = Uuid, Path)),
     request_body(content = serde_json::Value, description = "RFC 7396 merge patch of an EventInput",
         content_type = "application/merge-patch+json", example = json!({"status": "published"})),
     security(("bearer" = [])),
-    responses((status = 200, body = Event, headers(("ETag" = String))))
+    responses((status = 200, description = "The changed event", body = Event, headers(("ETag" = String))))
 )]
 #[patch("/events/{id}")]
 pub async fn update(
@@ -658,6 +662,7 @@ pub async fn update(
 /// touches belongs to that unit too.
 #[utoipa::path(
     tag = "events",
+    operation_id = "deleteEvent",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 204, description = "Deleted"))

@@ -446,6 +446,7 @@ impl ValidatorCache {
 /// Roles: anyone, including anonymous callers.
 #[utoipa::path(
     tag = "feeds",
+    operation_id = "getEventsIcal",
     params(("campaign_slug" = String, Path, example = "gaozhou-2014"), FeedFilter),
     security((), ("bearer" = [])),
     responses(
@@ -479,6 +480,7 @@ pub async fn ical_feed(
 /// Roles: anyone, including anonymous callers.
 #[utoipa::path(
     tag = "feeds",
+    operation_id = "getEventsAtom",
     params(("campaign_slug" = String, Path, example = "gaozhou-2014"), FeedFilter),
     security((), ("bearer" = [])),
     responses(
@@ -511,6 +513,7 @@ pub async fn atom_feed(
 /// Roles: anyone, including anonymous callers.
 #[utoipa::path(
     tag = "feeds",
+    operation_id = "getEventsJsonFeed",
     params(("campaign_slug" = String, Path, example = "gaozhou-2014"), FeedFilter),
     security((), ("bearer" = [])),
     responses(

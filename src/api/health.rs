@@ -19,14 +19,14 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "operations", security(()), responses((status = 200, body = Health)))]
+#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "The health", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// The database is reachable and the schema is at this binary's version.
-#[utoipa::path(tag = "operations", security(()), responses((status = 200, body = Health)))]
+#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "The readiness", body = Health)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     crate::db::check_ready(&state.pool, &state.schema_version).await?;
@@ -37,6 +37,7 @@ pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 /// webhook backlog.
 #[utoipa::path(
     tag = "operations",
+    operation_id = "getMetrics",
     security(()),
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String))
 )]

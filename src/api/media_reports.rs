@@ -248,9 +248,10 @@ pub struct MediaReportFilter {
 /// Roles: any valid token.
 #[utoipa::path(
     tag = "media-reports",
+    operation_id = "listMediaReports",
     params(PageParams, MediaReportFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<MediaReport>))
+    responses((status = 200, description = "A page of media reports", body = Page<MediaReport>))
 )]
 #[get("/media-reports")]
 pub async fn list(
@@ -318,9 +319,10 @@ pub async fn list(
 /// for outlets that are not units).
 #[utoipa::path(
     tag = "media-reports",
+    operation_id = "createMediaReport",
     request_body = MediaReportInput,
     security(("bearer" = [])),
-    responses((status = 201, body = MediaReport, headers(("Location" = String), ("ETag" = String))))
+    responses((status = 201, description = "Created: the new media report", body = MediaReport, headers(("Location" = String), ("ETag" = String))))
 )]
 #[post("/media-reports")]
 pub async fn create(
@@ -374,9 +376,10 @@ pub async fn insert(
 /// Roles: any valid token.
 #[utoipa::path(
     tag = "media-reports",
+    operation_id = "getMediaReport",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = MediaReport, headers(("ETag" = String))))
+    responses((status = 200, description = "The media report", body = MediaReport, headers(("ETag" = String))))
 )]
 #[get("/media-reports/{id}")]
 pub async fn show(
@@ -398,11 +401,12 @@ pub async fn show(
 /// Roles: admin; editor or reporter of the owning unit (which it cannot change).
 #[utoipa::path(
     tag = "media-reports",
+    operation_id = "updateMediaReport",
     params(("id" = Uuid, Path)),
     request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a MediaReportInput",
         content_type = "application/merge-patch+json", example = json!({"url": "https://example.org/news/1"})),
     security(("bearer" = [])),
-    responses((status = 200, body = MediaReport, headers(("ETag" = String))))
+    responses((status = 200, description = "The changed media report", body = MediaReport, headers(("ETag" = String))))
 )]
 #[patch("/media-reports/{id}")]
 pub async fn update(
@@ -460,6 +464,7 @@ pub async fn update(
 /// Roles: admin; editor or reporter of the owning unit.
 #[utoipa::path(
     tag = "media-reports",
+    operation_id = "deleteMediaReport",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 204, description = "Deleted"))

@@ -11,6 +11,7 @@ pub mod feeds;
 pub mod health;
 pub mod media_reports;
 pub mod partners;
+pub mod sessions;
 pub mod summary;
 pub mod tallies;
 pub mod tokens;

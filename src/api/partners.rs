@@ -119,9 +119,10 @@ pub struct PartnerFilter {
 /// Roles: anyone, including anonymous callers.
 #[utoipa::path(
     tag = "partners",
+    operation_id = "listPartners",
     params(("id" = String, Path, description = "Campaign id or slug"), PageParams, PartnerFilter),
     security((), ("bearer" = [])),
-    responses((status = 200, body = Page<Partner>))
+    responses((status = 200, description = "A page of partners", body = Page<Partner>))
 )]
 #[get("/campaigns/{id}/partners")]
 pub async fn list(
@@ -158,9 +159,10 @@ pub async fn list(
 /// Roles: anyone, including anonymous callers.
 #[utoipa::path(
     tag = "partners",
+    operation_id = "getPartner",
     params(("id" = String, Path, description = "Campaign id or slug"), ("unit_id" = Uuid, Path)),
     security((), ("bearer" = [])),
-    responses((status = 200, body = Partner, headers(("ETag" = String))))
+    responses((status = 200, description = "The partner", body = Partner, headers(("ETag" = String))))
 )]
 #[get("/campaigns/{id}/partners/{unit_id}")]
 pub async fn show(
@@ -184,6 +186,7 @@ pub async fn show(
 /// Roles: admin.
 #[utoipa::path(
     tag = "partners",
+    operation_id = "putPartner",
     params(("id" = String, Path, description = "Campaign id or slug"), ("unit_id" = Uuid, Path)),
     request_body = PartnerInput,
     security(("bearer" = [])),
@@ -226,6 +229,7 @@ pub async fn put_partner(
 /// Roles: admin.
 #[utoipa::path(
     tag = "partners",
+    operation_id = "deletePartner",
     params(("id" = String, Path, description = "Campaign id or slug"), ("unit_id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 204, description = "Removed"))

@@ -121,6 +121,7 @@ pub struct Coverage {
 /// Roles: anyone, including anonymous callers.
 #[utoipa::path(
     tag = "campaigns",
+    operation_id = "getCampaignSummary",
     params(("id" = String, Path, description = "Campaign id or slug")),
     security((), ("bearer" = [])),
     responses((status = 200, description = "The figures", headers(("ETag" = String)),

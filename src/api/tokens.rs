@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::{Authorized, Claims, ISSUER, JwtKeys, Principal, Role, Subject, authorize};
 use crate::error::{AppError, AppResult};
-use crate::http::{Cursor, JsonBody, Page, PageParams, created};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created};
 use crate::journal::{self, Entry};
 use crate::schema::api_tokens;
 use crate::validate::Checks;
@@ -180,9 +180,10 @@ pub struct TokenFilter {
 /// a replay would have to store the secret.
 #[utoipa::path(
     tag = "tokens",
+    operation_id = "createToken",
     request_body = TokenInput,
     security(("bearer" = [])),
-    responses((status = 201, body = MintedToken, headers(("Location" = String))))
+    responses((status = 201, description = "Created: the new token", body = MintedToken, headers(("Location" = String))))
 )]
 #[post("/tokens")]
 pub async fn create(
@@ -241,9 +242,10 @@ async fn record(
 /// Roles: admin.
 #[utoipa::path(
     tag = "tokens",
+    operation_id = "listTokens",
     params(PageParams, TokenFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<TokenInfo>))
+    responses((status = 200, description = "A page of tokens", body = Page<TokenInfo>))
 )]
 #[get("/tokens")]
 pub async fn list(
@@ -281,9 +283,10 @@ pub async fn list(
 /// Roles: admin.
 #[utoipa::path(
     tag = "tokens",
+    operation_id = "getToken",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = TokenInfo))
+    responses((status = 200, description = "The token", body = TokenInfo))
 )]
 #[get("/tokens/{id}")]
 pub async fn show(
@@ -306,6 +309,7 @@ pub async fn show(
 /// Roles: admin.
 #[utoipa::path(
     tag = "tokens",
+    operation_id = "revokeToken",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 204, description = "Revoked"))
@@ -315,6 +319,7 @@ pub async fn revoke(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
+    if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     let auth = authorize(&principal, Subject::Token, &[])?;
     let mut conn = state.conn().await?;
@@ -325,6 +330,7 @@ pub async fn revoke(
             .for_update()
             .first(conn)
             .await?;
+        if_match.check(&before)?;
         if before.revoked_at.is_some() {
             return Ok(());
         }

@@ -376,9 +376,10 @@ pub struct TrainingFilter {
 /// Roles: anyone. Anonymous callers see non-draft public trainings only.
 #[utoipa::path(
     tag = "trainings",
+    operation_id = "listTrainings",
     params(PageParams, TrainingFilter),
     security((), ("bearer" = [])),
-    responses((status = 200, body = Page<Training>))
+    responses((status = 200, description = "A page of trainings", body = Page<Training>))
 )]
 #[get("/trainings")]
 pub async fn list(
@@ -451,9 +452,10 @@ pub async fn list(
 /// Roles: admin; editor of the provider unit.
 #[utoipa::path(
     tag = "trainings",
+    operation_id = "createTraining",
     request_body = TrainingInput,
     security(("bearer" = [])),
-    responses((status = 201, body = Training, headers(("Location" = String), ("ETag" = String))))
+    responses((status = 201, description = "Created: the new training", body = Training, headers(("Location" = String), ("ETag" = String))))
 )]
 #[post("/trainings")]
 pub async fn create(
@@ -511,9 +513,10 @@ pub async fn insert(
 /// Roles: anyone; drafts and internal trainings only with a token (404 otherwise).
 #[utoipa::path(
     tag = "trainings",
+    operation_id = "getTraining",
     params(("id" = Uuid, Path)),
     security((), ("bearer" = [])),
-    responses((status = 200, body = Training, headers(("ETag" = String))))
+    responses((status = 200, description = "The training", body = Training, headers(("ETag" = String))))
 )]
 #[get("/trainings/{id}")]
 pub async fn show(
@@ -540,12 +543,13 @@ pub async fn show(
 /// touches only `enrolled`, `completed` and `employed_after`.
 #[utoipa::path(
     tag = "trainings",
+    operation_id = "updateTraining",
     params(("id" = Uuid, Path)),
     request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a TrainingInput",
         content_type = "application/merge-patch+json",
         example = json!({"enrolled": 92, "completed": 86, "employed_after": 52})),
     security(("bearer" = [])),
-    responses((status = 200, body = Training, headers(("ETag" = String))))
+    responses((status = 200, description = "The changed training", body = Training, headers(("ETag" = String))))
 )]
 #[patch("/trainings/{id}")]
 pub async fn update(
@@ -604,6 +608,7 @@ pub async fn update(
 /// Roles: admin; editor of the provider unit, when its tallies all belong to that unit too.
 #[utoipa::path(
     tag = "trainings",
+    operation_id = "deleteTraining",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 204, description = "Deleted"))

@@ -131,6 +131,7 @@ async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Un
 /// Roles: anyone, including anonymous callers.
 #[utoipa::path(
     tag = "units",
+    operation_id = "listUnits",
     params(PageParams, UnitFilter),
     security((), ("bearer" = [])),
     responses((status = 200, body = Page<Unit>, description = "A page of units, oldest first"))
@@ -171,6 +172,7 @@ pub async fn list(
 /// Roles: admin.
 #[utoipa::path(
     tag = "units",
+    operation_id = "createUnit",
     request_body = UnitInput,
     security(("bearer" = [])),
     responses((status = 201, body = Unit, description = "Created",
@@ -215,9 +217,10 @@ pub async fn insert(
 /// Roles: anyone, including anonymous callers.
 #[utoipa::path(
     tag = "units",
+    operation_id = "getUnit",
     params(("id" = Uuid, Path)),
     security((), ("bearer" = [])),
-    responses((status = 200, body = Unit, headers(("ETag" = String))))
+    responses((status = 200, description = "The unit", body = Unit, headers(("ETag" = String))))
 )]
 #[get("/units/{id}")]
 pub async fn show(
@@ -239,11 +242,12 @@ pub async fn show(
 /// Roles: admin.
 #[utoipa::path(
     tag = "units",
+    operation_id = "updateUnit",
     params(("id" = Uuid, Path)),
     request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a UnitInput",
         content_type = "application/merge-patch+json", example = json!({"short_name": "市教育局"})),
     security(("bearer" = [])),
-    responses((status = 200, body = Unit, headers(("ETag" = String))))
+    responses((status = 200, description = "The changed unit", body = Unit, headers(("ETag" = String))))
 )]
 #[patch("/units/{id}")]
 pub async fn update(
@@ -283,6 +287,7 @@ pub async fn update(
 /// Roles: admin.
 #[utoipa::path(
     tag = "units",
+    operation_id = "deleteUnit",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 204, description = "Deleted"))

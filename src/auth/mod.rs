@@ -98,8 +98,12 @@ impl JwtKeys {
 pub struct Principal {
     /// The token's id (its `jti`).
     pub token_id: Uuid,
-    /// `token:<name>` or `account:<username>`.
+    /// `token:<name>` or `account:<username>`: who is recorded as having made a change.
     pub subject: String,
+    /// The token's `sub` claim, exactly as signed.
+    pub sub: String,
+    /// The account's username, or the named token's name.
+    pub name: String,
     pub role: Role,
     pub unit_id: Option<Uuid>,
     pub request_id: Option<String>,
@@ -233,12 +237,15 @@ async fn authenticate(state: &AppState, claims: Claims) -> AppResult<Principal> 
     {
         touch_last_used(state.pool.clone(), claims.jti);
     }
+    let (subject, name) = match row.username {
+        Some(username) => (format!("account:{username}"), username),
+        None => (format!("token:{}", row.name), row.name),
+    };
     Ok(Principal {
         token_id: claims.jti,
-        subject: match row.username {
-            Some(username) => format!("account:{username}"),
-            None => format!("token:{}", row.name),
-        },
+        subject,
+        sub: claims.sub,
+        name,
         role: row.role,
         unit_id: row.unit_id,
         request_id: None,

@@ -66,6 +66,8 @@ impl Authorized {
             actor: Principal {
                 token_id: Uuid::nil(),
                 subject: format!("system:{task}"),
+                sub: format!("system:{task}"),
+                name: task.to_string(),
                 role: Role::Admin,
                 unit_id: None,
                 request_id: None,
@@ -127,6 +129,8 @@ mod tests {
         Principal {
             token_id: Uuid::nil(),
             subject: "test".into(),
+            sub: "test".into(),
+            name: "test".into(),
             role,
             unit_id: unit,
             request_id: None,

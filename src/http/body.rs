@@ -92,6 +92,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
+        // serde_json reports a value of the wrong kind where it wanted an enum (`5`, `null`,
+        // `{}` for a string enum) as a syntax error. Well-formed JSON is never malformed.
+        if inner.is_syntax() && is_well_formed(bytes) {
+            return AppError::validation(vec![FieldError::new(
+                join_path(&path, ""),
+                "has the wrong type (see the schema for the allowed values)",
+            )]);
+        }
         data_error(&path, &inner)
     })?;
     de.end().map_err(|e| {
@@ -101,6 +109,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
         ))
     })?;
     Ok(value)
+}
+
+fn is_well_formed(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
 }
 
 /// Deserializes an already-parsed JSON value (e.g. a merged patch) with the same error rules.

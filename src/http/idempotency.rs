@@ -38,7 +38,12 @@ pub const TTL: Duration = Duration::hours(24);
 /// The largest body any POST accepts (CSV import).
 const MAX_BODY: usize = 10 << 20;
 /// Responses that hold a secret shown once are not stored, so these do not replay.
-const NOT_REPLAYED: &[&str] = &["/api/v1/auth/token", "/api/v1/tokens", "/api/v1/webhooks"];
+const NOT_REPLAYED: &[&str] = &[
+    "/api/v1/auth/token",
+    "/api/v1/auth/refresh",
+    "/api/v1/tokens",
+    "/api/v1/webhooks",
+];
 
 pub async fn middleware(
     mut req: ServiceRequest,

@@ -348,7 +348,7 @@ impl Loader {
 
         let mut rows = Vec::with_capacity(file.tallies.len());
         for (i, t) in file.tallies.into_iter().enumerate() {
-            rows.push((
+            rows.push(tallies::TallyDraft::from_input(
                 format!("tallies[{i}]"),
                 TallyInput {
                     campaign_id: Some(cid),

@@ -26,6 +26,8 @@ async fn admins_mint_list_and_revoke_named_tokens() {
     let me = app.get("/api/v1/auth/me").bearer(&token).send().await;
     assert_eq!(me.status, 200);
     assert_eq!(me.json()["sub"], "token:tv-feed");
+    assert_eq!(me.json()["sub"], crate::common::jwt_claims(&token)["sub"]);
+    assert_eq!(me.json()["name"], "tv-feed");
     assert_eq!(me.json()["role"], "viewer");
     assert_eq!(me.json()["unit_id"], tv.to_string());
 
@@ -336,7 +338,13 @@ async fn accounts_log_in_for_short_lived_tokens() {
     assert_eq!(body["unit_id"], unit.to_string());
     let token = body["access_token"].as_str().unwrap();
     let me = app.get("/api/v1/auth/me").bearer(token).send().await.json();
-    assert_eq!(me["sub"], "account:wang.fang");
+    assert_eq!(
+        me["sub"],
+        crate::common::jwt_claims(token)["sub"],
+        "sub is the claim"
+    );
+    assert!(me["sub"].as_str().unwrap().starts_with("account:"));
+    assert_eq!(me["name"], "wang.fang");
     assert_eq!(me["token_kind"], "session");
     // Every minted token is audited, sessions too.
     let audit = app

@@ -823,3 +823,91 @@ async fn editors_manage_their_own_units_members_and_only_the_admin_bodies() {
     let t = tree(&app, cid, None).await;
     assert_eq!(t["bodies"][0]["children"][2]["members"], json!([]));
 }
+
+#[actix_web::test]
+async fn bodies_and_members_are_listed_with_filters_and_pages() {
+    let app = TestApp::spawn().await;
+    let campaign = app.campaign("lists-2014").await;
+    let slug = "lists-2014";
+    let fulian = app.unit("高州市妇女联合会").await;
+    let leading = body(
+        &app,
+        slug,
+        json!({"name": "领导小组", "kind": "leading_group"}),
+    )
+    .await;
+    let group = body(
+        &app,
+        slug,
+        json!({"name": "市妇联工作小组", "kind": "unit_working_group", "unit_id": fulian, "parent_id": id_of(&leading)}),
+    )
+    .await;
+    for i in 0..3 {
+        member(
+            &app,
+            slug,
+            json!({"body_id": id_of(&leading), "name": format!("成员{i}"), "committee_role": "member",
+                   "phone": "0668-6213610", "email": "office@example.org"}),
+        )
+        .await;
+    }
+    member(
+        &app,
+        slug,
+        json!({"body_id": id_of(&group), "name": "联络员", "committee_role": "liaison",
+               "unit_id": fulian, "phone": "0668-0000000"}),
+    )
+    .await;
+
+    let get = |path: String, token: Option<String>| {
+        let app = &app;
+        async move {
+            let mut req = app.get(&path);
+            if let Some(t) = &token {
+                req = req.bearer(t);
+            }
+            let res = req.send().await;
+            assert_eq!(res.status, 200, "{path}: {}", res.text());
+            res.json()
+        }
+    };
+    let base = format!(
+        "/api/v1/campaigns/{}/committee",
+        campaign["id"].as_str().unwrap()
+    );
+    let bodies = get(format!("{base}/bodies"), None).await;
+    assert_eq!(names(&bodies["items"]).len(), 2);
+    let bodies = get(format!("{base}/bodies?unit_id={fulian}"), None).await;
+    assert_eq!(names(&bodies["items"]), ["市妇联工作小组"]);
+
+    // Pages of two, anonymous: no contacts.
+    let first = get(format!("{base}/members?limit=2"), None).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = get(format!("{base}/members?limit=2&cursor={cursor}"), None).await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 2);
+    assert!(second["next_cursor"].is_null());
+    for m in first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["items"].as_array().unwrap())
+    {
+        assert!(m.get("phone").is_none() && m.get("email").is_none(), "{m}");
+    }
+    let by_body = get(format!("{base}/members?body_id={}", id_of(&group)), None).await;
+    assert_eq!(names(&by_body["items"]), ["联络员"]);
+    let viewer = app.token(Role::Viewer, Some(fulian)).await;
+    let by_unit = get(format!("{base}/members?unit_id={fulian}"), Some(viewer)).await;
+    assert_eq!(
+        by_unit["items"][0]["phone"], "0668-0000000",
+        "token holders see contacts"
+    );
+    // The slug works as the campaign id too; an unknown campaign is a 404.
+    get(format!("/api/v1/campaigns/{slug}/committee/members"), None).await;
+    let res = app
+        .get("/api/v1/campaigns/no-such/committee/bodies")
+        .send()
+        .await;
+    res.problem(404);
+}

@@ -271,3 +271,64 @@ async fn made_up_tokens_do_not_buy_fresh_rate_limit_budgets() {
         200
     );
 }
+
+/// What client generators need (API.md v1.1): unique camelCase operationIds, a description
+/// on every response, an SPDX license, no unused components, and request schemas that say
+/// what they can. (CI also runs redocly's recommended rules and openapi-typescript + tsc.)
+#[test]
+fn the_spec_is_fit_for_client_generators() {
+    let text = learnweek::openapi::json();
+    let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(doc["info"]["license"]["identifier"], "MIT");
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            assert!(
+                id.chars().next().unwrap().is_ascii_lowercase()
+                    && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{method} {path}: `{id}` is not camelCase"
+            );
+            assert!(ids.insert(id.to_string()), "operationId `{id}` repeats");
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let described = response.get("$ref").is_some()
+                    || response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty());
+                assert!(described, "{method} {path} {status}: no description");
+            }
+        }
+    }
+    for expected in [
+        "listEvents",
+        "getEvent",
+        "createEvent",
+        "updateEvent",
+        "deleteEvent",
+        "upsertTally",
+        "importTallies",
+        "getCampaignSummary",
+        "listCommitteeMembers",
+        "listCommitteeBodies",
+        "refreshAccessToken",
+    ] {
+        assert!(ids.contains(expected), "no operation `{expected}`");
+    }
+    for name in doc["components"]["schemas"].as_object().unwrap().keys() {
+        let reference = format!("\"#/components/schemas/{name}\"");
+        assert!(text.contains(&reference), "component {name} is never used");
+    }
+    for name in doc["components"]["responses"].as_object().unwrap().keys() {
+        let reference = format!("\"#/components/responses/{name}\"");
+        assert!(text.contains(&reference), "response {name} is never used");
+    }
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["TallyInput"]["oneOf"].as_array().unwrap().len(), 4);
+    assert!(schemas["CampaignInput"]["properties"]["slug"]["pattern"].is_string());
+    assert!(schemas["EventInput"]["properties"]["title"]["pattern"].is_string());
+    assert_eq!(schemas["EventInput"]["properties"]["title"]["minLength"], 1);
+    assert_eq!(
+        schemas["Page_Event"]["properties"]["items"]["items"]["$ref"],
+        "#/components/schemas/Event"
+    );
+}

@@ -317,8 +317,8 @@ async fn batches_are_all_or_nothing_and_name_every_bad_row() {
     let fields = res.error_fields();
     assert_eq!(
         fields,
-        ["items[17].category"],
-        "type errors are reported per row"
+        ["items[17].category", "items[4999].count"],
+        "type and validation errors are reported together"
     );
     bad[17]["category"] = items[17]["category"].clone();
     let res = app

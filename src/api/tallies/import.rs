@@ -12,13 +12,14 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use encoding_rs::{Encoding, GB18030};
 use uuid::Uuid;
 
-use super::{BatchResult, Category, MAX_BATCH, Measure, Source, TallyInput, apply_many};
+use super::{BatchResult, Category, MAX_BATCH, Measure, Source, TallyDraft, apply_many};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::body::{declared_length, has_content_type, read_body};
 use crate::http::json_ok;
 use crate::schema::units;
+use crate::validate::Checks;
 
 /// API.md: 10 MiB of CSV.
 pub const CSV_LIMIT: usize = 10 << 20;
@@ -92,10 +93,11 @@ const MEASURE_LABELS: &[(&str, Measure)] =
 /// Roles: admin; editor or reporter, for rows of its own unit.
 #[utoipa::path(
     tag = "tallies",
+    operation_id = "importTallies",
     request_body(content = String, content_type = "text/csv",
         example = "活动,类别,口径,人数,日期,备注\n0193c0de-0000-7000-8000-000000000001,学生,人数,120,2014-10-19,开幕式\n"),
     security(("bearer" = [])),
-    responses((status = 200, body = BatchResult))
+    responses((status = 200, description = "Done", body = BatchResult))
 )]
 #[post("/tallies/import")]
 pub async fn import(
@@ -117,12 +119,12 @@ pub async fn import(
         .map_err(AppError::internal)?;
     let bytes = read_body(payload.into_inner(), CSV_LIMIT).await?;
     let text = decode(&bytes)?;
-    let rows = {
+    let file = {
         let mut conn = state.conn().await?;
         parse(&mut conn, &text).await?
     };
-    let outcomes = apply_many(&state, &principal, rows, Source::Import).await?;
-    json_ok(&req, &BatchResult::from_outcomes(&outcomes))
+    let outcomes = apply_many(&state, &principal, file.drafts, Source::Import).await?;
+    json_ok(&req, &BatchResult::from_outcomes(&outcomes, &file.lines))
 }
 
 /// UTF-8 (BOM or not), UTF-16 with a BOM, else GB18030 (a superset of GBK).
@@ -142,12 +144,19 @@ fn decode(bytes: &[u8]) -> AppResult<Cow<'_, str>> {
         .ok_or_else(|| AppError::bad_request("the file is neither UTF-8 nor GBK text"))
 }
 
-fn invalid(errors: Vec<FieldError>) -> AppError {
-    AppError::validation(errors)
+/// A data row's non-empty cells by column, or why the row could not be split into them.
+type Record = Result<HashMap<Column, String>, FieldError>;
+
+/// A file's rows as drafts, with the CSV line each came from.
+struct ParsedFile {
+    drafts: Vec<TallyDraft>,
+    lines: Vec<u64>,
 }
 
-/// Parses the CSV into labelled tally inputs, reporting every bad cell.
-async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<Vec<(String, TallyInput)>> {
+/// Parses the CSV into tally drafts, reading every cell it can: a bad cell becomes an error of
+/// its row, and every non-blank row counts against the row limit. Reading stops once there
+/// are more errors than a problem lists.
+async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<ParsedFile> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
@@ -156,45 +165,9 @@ async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<Vec<(Strin
         .headers()
         .map_err(|e| AppError::bad_request(format!("cannot read the CSV header: {e}")))?
         .clone();
-    let mut columns: Vec<Column> = Vec::new();
-    let mut errors = Vec::new();
-    for (i, name) in headers.iter().enumerate() {
-        let key = name.trim_start_matches('\u{feff}').trim().to_lowercase();
-        match HEADERS.iter().find(|(h, _)| *h == key) {
-            Some((_, col)) if columns.contains(col) => errors.push(FieldError::new(
-                format!("header[{i}]"),
-                format!("column `{name}` appears twice"),
-            )),
-            Some((_, col)) => columns.push(*col),
-            None => errors.push(FieldError::new(
-                format!("header[{i}]"),
-                format!("unknown column `{name}`"),
-            )),
-        }
-    }
-    for (required, label) in [
-        (Column::Category, "category/类别"),
-        (Column::Measure, "measure/口径"),
-        (Column::Count, "count/人数"),
-        (Column::TallyDate, "tally_date/日期"),
-    ] {
-        if !columns.contains(&required) {
-            errors.push(FieldError::new(
-                "header",
-                format!("column {label} is required"),
-            ));
-        }
-    }
-    if !columns.contains(&Column::EventId) && !columns.contains(&Column::TrainingId) {
-        errors.push(FieldError::new(
-            "header",
-            "an event_id/活动 or training_id/培训 column is required",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(invalid(errors));
-    }
+    let columns = read_header(&headers)?;
 
+    let mut checks = Checks::new();
     let mut records = Vec::new();
     let mut lines = LineCounter::default();
     for record in reader.records() {
@@ -213,118 +186,156 @@ async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<Vec<(Strin
             ));
         }
         if record.len() != columns.len() {
-            errors.push(FieldError::new(
+            let error = FieldError::new(
                 format!("line[{line}]"),
                 format!(
                     "line {line} has {} cells, the header {}",
                     record.len(),
                     columns.len()
                 ),
-            ));
-            continue;
+            );
+            checks.extend([error.clone()]);
+            records.push((line, Err(error)));
+        } else {
+            let cells: HashMap<Column, String> = columns
+                .iter()
+                .copied()
+                .zip(record.iter().map(str::to_string))
+                .filter(|(_, v)| !v.is_empty())
+                .collect();
+            records.push((line, Ok(cells)));
         }
-        let cells: HashMap<Column, String> = columns
-            .iter()
-            .copied()
-            .zip(record.iter().map(str::to_string))
-            .filter(|(_, v)| !v.is_empty())
-            .collect();
-        records.push((line, cells));
+        if checks.is_full() {
+            return Err(AppError::validation(checks.into_errors()).truncated());
+        }
+    }
+    if records.is_empty() {
+        return Err(AppError::invalid_field("body", "the file has no data rows"));
     }
     let unit_names = resolve_unit_names(conn, &records).await?;
-
-    let mut rows = Vec::with_capacity(records.len());
+    let mut file = ParsedFile {
+        drafts: Vec::with_capacity(records.len()),
+        lines: Vec::with_capacity(records.len()),
+    };
     for (line, cells) in records {
-        let label = format!("line[{line}]");
-        let mut row_errors = Vec::new();
-        let mut err = |name: &str, message: String| {
-            row_errors.push(FieldError::new(format!("{label}.{name}"), message))
-        };
-        let uuid = |col: Column, name: &str, err: &mut dyn FnMut(&str, String)| -> Option<Uuid> {
-            let value = cells.get(&col)?;
-            match Uuid::parse_str(value) {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    err(name, format!("line {line}: `{value}` is not an id"));
-                    None
-                }
-            }
-        };
-        let campaign_id = uuid(Column::CampaignId, "campaign_id", &mut err);
-        let event_id = uuid(Column::EventId, "event_id", &mut err);
-        let training_id = uuid(Column::TrainingId, "training_id", &mut err);
-        let category =
-            required(&cells, Column::Category, "category", line, &mut err).and_then(|v| {
-                parse_labelled(v, CATEGORY_LABELS).or_else(|| {
-                    err("category", format!("line {line}: unknown category `{v}`"));
-                    None
-                })
-            });
-        let measure = required(&cells, Column::Measure, "measure", line, &mut err).and_then(|v| {
-            parse_labelled(v, MEASURE_LABELS).or_else(|| {
-                err(
-                    "measure",
-                    format!(
-                        "line {line}: unknown measure `{v}` (人数/headcount or 人次/person_times)"
-                    ),
-                );
-                None
-            })
-        });
-        let count = required(&cells, Column::Count, "count", line, &mut err).and_then(|v| {
-            v.replace(',', "").parse::<i32>().ok().or_else(|| {
-                err("count", format!("line {line}: `{v}` is not a whole number"));
-                None
-            })
-        });
-        let tally_date = required(&cells, Column::TallyDate, "tally_date", line, &mut err)
-            .and_then(|v| {
-                parse_date(v).or_else(|| {
-                    err(
-                        "tally_date",
-                        format!("line {line}: `{v}` is not a date like 2014-10-19"),
-                    );
-                    None
-                })
-            });
-        let reporting_unit_id = cells.get(&Column::ReportingUnit).and_then(|v| {
-            Uuid::parse_str(v)
-                .ok()
-                .or_else(|| unit_names.get(v.as_str()).copied().flatten())
-                .or_else(|| {
-                    let why = if unit_names.contains_key(v.as_str()) {
-                        "names more than one unit"
-                    } else {
-                        "no such unit"
-                    };
-                    err("reporting_unit_id", format!("line {line}: `{v}` {why}"));
-                    None
-                })
-        });
-        let note = cells.get(&Column::Note).cloned();
-        match (category, measure, count, tally_date, row_errors.is_empty()) {
-            (Some(category), Some(measure), Some(count), Some(tally_date), true) => rows.push((
-                label,
-                TallyInput {
-                    campaign_id,
-                    event_id,
-                    training_id,
-                    category,
-                    measure,
-                    count,
-                    tally_date,
-                    reporting_unit_id,
-                    source: Some(Source::Import),
-                    note,
-                },
-            )),
-            _ => errors.extend(row_errors),
+        let mut draft = TallyDraft::new(format!("line[{line}]"));
+        match cells {
+            Ok(cells) => read_row(&mut draft, line, &cells, &unit_names),
+            Err(misshapen) => draft.errors.push(misshapen),
+        }
+        file.drafts.push(draft);
+        file.lines.push(line);
+    }
+    Ok(file)
+}
+
+/// The columns, in order; 422 naming every unknown, repeated or missing one.
+fn read_header(headers: &csv::StringRecord) -> AppResult<Vec<Column>> {
+    let mut columns: Vec<Column> = Vec::new();
+    let mut checks = Checks::new();
+    for (i, name) in headers.iter().enumerate() {
+        let key = name.trim_start_matches('\u{feff}').trim().to_lowercase();
+        match HEADERS.iter().find(|(h, _)| *h == key) {
+            Some((_, col)) if columns.contains(col) => checks.fail(
+                &format!("header[{i}]"),
+                format!("column `{name}` appears twice"),
+            ),
+            Some((_, col)) => columns.push(*col),
+            None => checks.fail(&format!("header[{i}]"), format!("unknown column `{name}`")),
+        }
+        if checks.is_full() {
+            break;
         }
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(invalid(errors))
+    for (required, label) in [
+        (Column::Category, "category/类别"),
+        (Column::Measure, "measure/口径"),
+        (Column::Count, "count/人数"),
+        (Column::TallyDate, "tally_date/日期"),
+    ] {
+        if !columns.contains(&required) {
+            checks.fail("header", format!("column {label} is required"));
+        }
+    }
+    if !columns.contains(&Column::EventId) && !columns.contains(&Column::TrainingId) {
+        checks.fail(
+            "header",
+            "an event_id/活动 or training_id/培训 column is required",
+        );
+    }
+    checks.finish()?;
+    Ok(columns)
+}
+
+/// Reads one row's cells into `draft`: each cell that parses, an error for each that does not.
+fn read_row(
+    draft: &mut TallyDraft,
+    line: u64,
+    cells: &HashMap<Column, String>,
+    unit_names: &HashMap<String, Option<Uuid>>,
+) {
+    let uuid = |draft: &mut TallyDraft, col: Column, name: &'static str| -> Option<Uuid> {
+        let value = cells.get(&col)?;
+        let id = Uuid::parse_str(value).ok();
+        if id.is_none() {
+            draft.unreadable(name, format!("line {line}: `{value}` is not an id"));
+        }
+        id
+    };
+    draft.campaign_id = uuid(draft, Column::CampaignId, "campaign_id");
+    draft.event_id = uuid(draft, Column::EventId, "event_id");
+    draft.training_id = uuid(draft, Column::TrainingId, "training_id");
+    draft.category = cell(draft, cells, Column::Category, "category", line, |v| {
+        parse_labelled(v, CATEGORY_LABELS).ok_or_else(|| format!("unknown category `{v}`"))
+    });
+    draft.measure = cell(draft, cells, Column::Measure, "measure", line, |v| {
+        parse_labelled(v, MEASURE_LABELS)
+            .ok_or_else(|| format!("unknown measure `{v}` (人数/headcount or 人次/person_times)"))
+    });
+    draft.count = cell(draft, cells, Column::Count, "count", line, |v| {
+        v.replace(',', "")
+            .parse::<i32>()
+            .map_err(|_| format!("`{v}` is not a whole number"))
+    });
+    draft.tally_date = cell(draft, cells, Column::TallyDate, "tally_date", line, |v| {
+        parse_date(v).ok_or_else(|| format!("`{v}` is not a date like 2014-10-19"))
+    });
+    if let Some(v) = cells.get(&Column::ReportingUnit) {
+        draft.reporting_unit_id = Uuid::parse_str(v)
+            .ok()
+            .or_else(|| unit_names.get(v.as_str()).copied().flatten());
+        if draft.reporting_unit_id.is_none() {
+            let why = if unit_names.contains_key(v.as_str()) {
+                "names more than one unit"
+            } else {
+                "no such unit"
+            };
+            draft.unreadable("reporting_unit_id", format!("line {line}: `{v}` {why}"));
+        }
+    }
+    draft.note = cells.get(&Column::Note).cloned();
+    draft.source = Some(Source::Import);
+}
+
+/// A required cell, parsed; an error naming the line when it is empty or unreadable.
+fn cell<T>(
+    draft: &mut TallyDraft,
+    cells: &HashMap<Column, String>,
+    col: Column,
+    name: &'static str,
+    line: u64,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Option<T> {
+    let Some(value) = cells.get(&col) else {
+        draft.unreadable(name, format!("line {line}: {name} is required"));
+        return None;
+    };
+    match parse(value) {
+        Ok(v) => Some(v),
+        Err(why) => {
+            draft.unreadable(name, format!("line {line}: {why}"));
+            None
+        }
     }
 }
 
@@ -357,20 +368,6 @@ impl LineCounter {
     }
 }
 
-fn required<'a>(
-    cells: &'a HashMap<Column, String>,
-    col: Column,
-    name: &str,
-    line: u64,
-    err: &mut dyn FnMut(&str, String),
-) -> Option<&'a str> {
-    let value = cells.get(&col).map(String::as_str);
-    if value.is_none() {
-        err(name, format!("line {line}: {name} is required"));
-    }
-    value
-}
-
 fn parse_labelled<T: std::str::FromStr + Copy>(value: &str, labels: &[(&str, T)]) -> Option<T> {
     value
         .to_lowercase()
@@ -388,11 +385,11 @@ fn parse_date(value: &str) -> Option<NaiveDate> {
 /// Unit names and short names used in the 填报单位 column → the unit (`None` if ambiguous).
 async fn resolve_unit_names(
     conn: &mut AsyncPgConnection,
-    records: &[(u64, HashMap<Column, String>)],
+    records: &[(u64, Record)],
 ) -> AppResult<HashMap<String, Option<Uuid>>> {
     let names: Vec<String> = records
         .iter()
-        .filter_map(|(_, cells)| cells.get(&Column::ReportingUnit))
+        .filter_map(|(_, cells)| cells.as_ref().ok()?.get(&Column::ReportingUnit))
         .filter(|v| Uuid::parse_str(v).is_err())
         .cloned()
         .collect();

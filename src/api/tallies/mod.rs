@@ -4,6 +4,7 @@
 //! `POST /tallies/batch` and `POST /tallies/import` upsert on it, so a script that sends the
 //! same file twice changes nothing. Every change of a count is kept in the tally's history.
 
+mod batch;
 mod import;
 mod upsert;
 
@@ -25,7 +26,8 @@ use crate::http::{
 use crate::journal::{self, Entry};
 use crate::schema::{tallies, tally_history};
 
-pub use upsert::{Outcome, ValidTally, prepare, upsert};
+pub use batch::{BatchInput, BatchItemResult, BatchResult};
+pub use upsert::{Outcome, TallyDraft, ValidTally, prepare, upsert};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -35,7 +37,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             // Its own scope only to give it a larger body limit.
             utoipa_actix_web::scope::scope("/tallies/batch")
                 .app_data(BodyLimit(BATCH_BODY_LIMIT))
-                .service(batch),
+                .service(batch::batch),
         )
         .service(import::import)
         .service(show)
@@ -240,9 +242,10 @@ pub struct TallyFilter {
 /// Roles: any valid token.
 #[utoipa::path(
     tag = "tallies",
+    operation_id = "listTallies",
     params(PageParams, TallyFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<Tally>))
+    responses((status = 200, description = "A page of tallies", body = Page<Tally>))
 )]
 #[get("/tallies")]
 pub async fn list(
@@ -297,21 +300,23 @@ pub async fn list(
 /// Roles: admin; editor or reporter of the reporting unit.
 #[utoipa::path(
     tag = "tallies",
+    operation_id = "createTally",
     request_body = TallyInput,
     security(("bearer" = [])),
-    responses((status = 201, body = Tally, headers(("Location" = String), ("ETag" = String))))
+    responses((status = 201, description = "Created: the new tally", body = Tally, headers(("Location" = String), ("ETag" = String))))
 )]
 #[post("/tallies")]
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
-    body: JsonBody<TallyInput>,
+    body: JsonBody<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
     let mut conn = state.conn().await?;
     let tally = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let (auth, valid) = prepare_one(conn, &principal, body.0, Source::Manual).await?;
+            let draft = batch::read_item(String::new(), body.0);
+            let (auth, valid) = prepare_one(conn, &principal, draft, Source::Manual).await?;
             let tally: Tally = diesel::insert_into(tallies::table)
                 .values((tallies::id.eq(Uuid::now_v7()), valid.changeset()))
                 .returning(Tally::as_returning())
@@ -329,22 +334,16 @@ pub async fn create(
 async fn prepare_one(
     conn: &mut AsyncPgConnection,
     principal: &Principal,
-    input: TallyInput,
+    draft: TallyDraft,
     default_source: Source,
 ) -> AppResult<(crate::auth::Authorized, ValidTally)> {
     // Refuse other units' rows before validating them.
     authorize(
         principal,
         Subject::Tally,
-        &[input.reporting_unit_id.or(principal.unit_id)],
+        &[draft.reporting_unit_id.or(principal.unit_id)],
     )?;
-    let mut prepared = prepare(
-        conn,
-        principal,
-        vec![(String::new(), input)],
-        default_source,
-    )
-    .await?;
+    let mut prepared = prepare(conn, principal, vec![draft], default_source).await?;
     let valid = prepared.remove(0);
     let auth = authorize(principal, Subject::Tally, &[Some(valid.reporting_unit_id)])?;
     Ok((auth, valid))
@@ -356,6 +355,7 @@ async fn prepare_one(
 /// Roles: admin; editor or reporter of the reporting unit.
 #[utoipa::path(
     tag = "tallies",
+    operation_id = "upsertTally",
     request_body = TallyInput,
     security(("bearer" = [])),
     responses(
@@ -368,12 +368,13 @@ pub async fn put_tally(
     req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
-    body: JsonBody<TallyInput>,
+    body: JsonBody<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
     let mut conn = state.conn().await?;
     let (tally, outcome) = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let (auth, valid) = prepare_one(conn, &principal, body.0, Source::Manual).await?;
+            let draft = batch::read_item(String::new(), body.0);
+            let (auth, valid) = prepare_one(conn, &principal, draft, Source::Manual).await?;
             let mut results = upsert(conn, &auth, vec![valid]).await?;
             Ok(results.remove(0))
         })
@@ -390,120 +391,18 @@ pub async fn put_tally(
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BatchInput {
-    /// Up to 5,000 tallies (`TallyInput`), all applied or none. Each is parsed on its own, so
-    /// every bad row is reported, not just the first.
-    #[schema(value_type = Vec<TallyInput>)]
-    pub items: Vec<Box<serde_json::value::RawValue>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BatchItemResult {
-    pub index: usize,
-    pub id: Uuid,
-    pub outcome: Outcome,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BatchResult {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub items: Vec<BatchItemResult>,
-}
-
-impl BatchResult {
-    fn from_outcomes(outcomes: &[(Tally, Outcome)]) -> Self {
-        let count = |o: Outcome| outcomes.iter().filter(|(_, x)| *x == o).count();
-        BatchResult {
-            created: count(Outcome::Created),
-            updated: count(Outcome::Updated),
-            unchanged: count(Outcome::Unchanged),
-            items: outcomes
-                .iter()
-                .enumerate()
-                .map(|(index, (t, outcome))| BatchItemResult {
-                    index,
-                    id: t.id,
-                    outcome: *outcome,
-                })
-                .collect(),
-        }
-    }
-}
-
-/// Upserts many tallies in one transaction: all land or none. Every bad row is reported
-/// by its index (`items[3].count`); rows of other units make it a 403 naming them.
-///
-/// Roles: admin; editor or reporter, for rows of its own unit.
-#[utoipa::path(
-    tag = "tallies",
-    request_body = BatchInput,
-    security(("bearer" = [])),
-    responses((status = 200, body = BatchResult))
-)]
-#[post("")]
-pub async fn batch(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    principal: Principal,
-    body: JsonBody<BatchInput>,
-) -> AppResult<HttpResponse> {
-    // One bulk ingestion at a time per process: each holds tens of megabytes while it runs
-    // (JSON, rows, history, audit), and on a small box the database sets the pace anyway.
-    let _turn = state
-        .bulk_ingest
-        .acquire()
-        .await
-        .map_err(AppError::internal)?;
-    let items = body.0.items;
-    if items.len() > MAX_BATCH {
-        return Err(AppError::invalid_field(
-            "items",
-            format!(
-                "at most {MAX_BATCH} tallies per batch (got {})",
-                items.len()
-            ),
-        ));
-    }
-    let mut errors = Vec::new();
-    let mut inputs = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        let label = format!("items[{i}]");
-        match crate::http::body::parse_json::<TallyInput>(item.get().as_bytes()) {
-            Ok(input) => inputs.push((label, input)),
-            Err(e) => errors.extend(e.field_errors().iter().map(|f| prefixed(&label, f))),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::validation(errors));
-    }
-    let outcomes = apply_many(&state, &principal, inputs, Source::Script).await?;
-    json_ok(&req, &BatchResult::from_outcomes(&outcomes))
-}
-
-fn prefixed(label: &str, f: &FieldError) -> FieldError {
-    let field = if f.field == "body" {
-        label.to_string()
-    } else {
-        format!("{label}.{}", f.field)
-    };
-    FieldError::new(field, f.message.clone())
-}
-
 /// Validates, authorizes (every row) and upserts, in one transaction.
 async fn apply_many(
     state: &AppState,
     principal: &Principal,
-    inputs: Vec<(String, TallyInput)>,
+    drafts: Vec<TallyDraft>,
     default_source: Source,
 ) -> AppResult<Vec<(Tally, Outcome)>> {
+    let input_len = drafts.len();
     let mut conn = state.conn().await?;
     let outcomes = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let valid = prepare(conn, principal, inputs, default_source).await?;
+            let valid = prepare(conn, principal, drafts, default_source).await?;
             let owners: Vec<Option<Uuid>> =
                 valid.iter().map(|v| Some(v.reporting_unit_id)).collect();
             let auth = match authorize(principal, Subject::Tally, &owners) {
@@ -533,7 +432,15 @@ async fn apply_many(
     drop(diesel_async::pooled_connection::deadpool::Object::take(
         conn,
     ));
-    outcomes
+    let outcomes = outcomes?;
+    // A 2xx answer accounts for every row it was sent.
+    if outcomes.len() != input_len {
+        return Err(AppError::internal(format!(
+            "{} outcomes for {input_len} rows",
+            outcomes.len()
+        )));
+    }
+    Ok(outcomes)
 }
 
 /// Get a tally.
@@ -541,9 +448,10 @@ async fn apply_many(
 /// Roles: any valid token.
 #[utoipa::path(
     tag = "tallies",
+    operation_id = "getTally",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = Tally, headers(("ETag" = String))))
+    responses((status = 200, description = "The tally", body = Tally, headers(("ETag" = String))))
 )]
 #[get("/tallies/{id}")]
 pub async fn show(
@@ -565,11 +473,12 @@ pub async fn show(
 /// Roles: admin; editor or reporter of the reporting unit.
 #[utoipa::path(
     tag = "tallies",
+    operation_id = "updateTally",
     params(("id" = Uuid, Path)),
     request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a TallyInput",
         content_type = "application/merge-patch+json", example = json!({"count": 350})),
     security(("bearer" = [])),
-    responses((status = 200, body = Tally, headers(("ETag" = String))))
+    responses((status = 200, description = "The changed tally", body = Tally, headers(("ETag" = String))))
 )]
 #[patch("/tallies/{id}")]
 pub async fn update(
@@ -596,7 +505,8 @@ pub async fn update(
             )?;
             if_match.check(&before)?;
             let input = merge_patch::merged(&TallyInput::from(&before), &patch.0)?;
-            let (auth, valid) = prepare_one(conn, &principal, input, before.source).await?;
+            let draft = TallyDraft::from_input(String::new(), input);
+            let (auth, valid) = prepare_one(conn, &principal, draft, before.source).await?;
             let after: Tally = diesel::update(tallies::table.find(before.id))
                 .set((valid.changeset(), tallies::updated_at.eq(diesel::dsl::now)))
                 .returning(Tally::as_returning())
@@ -620,6 +530,7 @@ pub async fn update(
 /// Roles: admin; editor or reporter of the reporting unit.
 #[utoipa::path(
     tag = "tallies",
+    operation_id = "deleteTally",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses((status = 204, description = "Deleted"))
@@ -670,9 +581,10 @@ pub struct HistoryEntry {
 /// Roles: any valid token.
 #[utoipa::path(
     tag = "tallies",
+    operation_id = "listTallyHistory",
     params(("id" = Uuid, Path), PageParams),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<HistoryEntry>))
+    responses((status = 200, description = "A page of history entries", body = Page<HistoryEntry>))
 )]
 #[get("/tallies/{id}/history")]
 pub async fn history(

@@ -15,7 +15,7 @@ use super::{
     Category, Measure, Source, Tally, TallyInput, created_entry, plausible_date, record_history,
 };
 use crate::auth::{Authorized, Principal};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, FieldError};
 use crate::journal::{self, Entry};
 use crate::schema::{events, tallies, trainings, units};
 use crate::validate::Checks;
@@ -103,42 +103,98 @@ fn field(label: &str, name: &str) -> String {
     }
 }
 
-/// Validates tallies in bulk: shape, references (one query per table), the campaign agreeing
-/// with the event or training, and no natural key twice. Reports every bad row at once.
+/// One input row (a batch item, a CSV line, a single tally) as far as it could be read: each
+/// field that parsed, and an error for each that did not. [`prepare`] checks the rest.
+#[derive(Debug, Default)]
+pub struct TallyDraft {
+    /// `items[3]`, `line[4]`, or empty for a single tally.
+    pub label: String,
+    pub campaign_id: Option<Uuid>,
+    pub event_id: Option<Uuid>,
+    pub training_id: Option<Uuid>,
+    pub category: Option<Category>,
+    pub measure: Option<Measure>,
+    pub count: Option<i32>,
+    pub tally_date: Option<NaiveDate>,
+    pub reporting_unit_id: Option<Uuid>,
+    pub source: Option<Source>,
+    pub note: Option<String>,
+    /// Fields that could not be read, with why.
+    pub errors: Vec<FieldError>,
+    /// The names of those fields (so checks that depend on them stay quiet).
+    unreadable: Vec<&'static str>,
+}
+
+impl TallyDraft {
+    pub fn new(label: String) -> Self {
+        TallyDraft {
+            label,
+            ..Default::default()
+        }
+    }
+
+    pub fn from_input(label: String, t: TallyInput) -> Self {
+        TallyDraft {
+            label,
+            campaign_id: t.campaign_id,
+            event_id: t.event_id,
+            training_id: t.training_id,
+            category: Some(t.category),
+            measure: Some(t.measure),
+            count: Some(t.count),
+            tally_date: Some(t.tally_date),
+            reporting_unit_id: t.reporting_unit_id,
+            source: t.source,
+            note: t.note,
+            ..Default::default()
+        }
+    }
+
+    pub fn field(&self, name: &str) -> String {
+        field(&self.label, name)
+    }
+
+    /// Records that `name` could not be read.
+    pub fn unreadable(&mut self, name: &'static str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(self.field(name), message));
+        self.unreadable.push(name);
+    }
+
+    fn readable(&self, name: &str) -> bool {
+        !self.unreadable.contains(&name)
+    }
+
+    /// The row itself, for errors about no one field.
+    pub fn label_or_body(&self) -> String {
+        if self.label.is_empty() {
+            "body".into()
+        } else {
+            self.label.clone()
+        }
+    }
+}
+
+/// Validates tallies in bulk: what could not be read, shape, references (one query per
+/// table), the campaign agreeing with the event or training, and no natural key twice.
+/// Reports every bad row and field at once (up to the cap of a problem's `errors`).
+///
+/// On success there is exactly one valid tally per draft, in input order: nothing is
+/// dropped silently.
 pub async fn prepare(
     conn: &mut AsyncPgConnection,
     principal: &Principal,
-    inputs: Vec<(String, TallyInput)>,
+    drafts: Vec<TallyDraft>,
     default_source: Source,
 ) -> AppResult<Vec<ValidTally>> {
+    let input_len = drafts.len();
     let mut c = Checks::new();
-    let event_ids: Vec<Uuid> = inputs.iter().filter_map(|(_, t)| t.event_id).collect();
-    let training_ids: Vec<Uuid> = inputs.iter().filter_map(|(_, t)| t.training_id).collect();
-    let event_campaigns: HashMap<Uuid, Uuid> = if event_ids.is_empty() {
-        HashMap::new()
-    } else {
-        events::table
-            .filter(events::id.eq_any(&event_ids))
-            .select((events::id, events::campaign_id))
-            .load::<(Uuid, Uuid)>(conn)
-            .await?
-            .into_iter()
-            .collect()
-    };
-    let training_campaigns: HashMap<Uuid, Uuid> = if training_ids.is_empty() {
-        HashMap::new()
-    } else {
-        trainings::table
-            .filter(trainings::id.eq_any(&training_ids))
-            .select((trainings::id, trainings::campaign_id))
-            .load::<(Uuid, Uuid)>(conn)
-            .await?
-            .into_iter()
-            .collect()
-    };
-    let unit_ids: Vec<Uuid> = inputs
+    let event_ids: Vec<Uuid> = drafts.iter().filter_map(|t| t.event_id).collect();
+    let training_ids: Vec<Uuid> = drafts.iter().filter_map(|t| t.training_id).collect();
+    let event_campaigns = campaigns_of_events(conn, &event_ids).await?;
+    let training_campaigns = campaigns_of_trainings(conn, &training_ids).await?;
+    let unit_ids: Vec<Uuid> = drafts
         .iter()
-        .filter_map(|(_, t)| t.reporting_unit_id)
+        .filter_map(|t| t.reporting_unit_id)
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
@@ -155,31 +211,33 @@ pub async fn prepare(
     };
 
     let mut seen: HashMap<NaturalKey, String> = HashMap::new();
-    let mut valid = Vec::with_capacity(inputs.len());
-    for (label, t) in inputs {
-        let f = |name: &str| field(&label, name);
-        let mut row_ok = true;
-        let mut fail = |c: &mut Checks, name: &str, message: &str| {
-            c.fail(&f(name), message);
-            row_ok = false;
-        };
-        if t.count < 0 {
-            fail(&mut c, "count", "must not be negative");
+    let mut valid = Vec::with_capacity(drafts.len());
+    for t in drafts {
+        // This row's problems; the row is valid only without any.
+        let mut r = Checks::new();
+        r.extend(t.errors.iter().cloned());
+        let f = |name: &str| t.field(name);
+        if t.count.is_some_and(|n| n < 0) {
+            r.fail(&f("count"), "must not be negative");
         }
-        if !plausible_date(t.tally_date) {
-            fail(&mut c, "tally_date", "must be between 1990 and 2100");
+        if t.tally_date.is_some_and(|d| !plausible_date(d)) {
+            r.fail(&f("tally_date"), "must be between 1990 and 2100");
         }
-        if t.note
-            .as_ref()
-            .is_some_and(|note| note.chars().count() > 500)
-        {
-            fail(&mut c, "note", "must be at most 500 characters");
+        if let Some(note) = &t.note {
+            if note.chars().count() > 500 {
+                r.fail(&f("note"), "must be at most 500 characters");
+            } else if note
+                .chars()
+                .any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
+            {
+                r.fail(&f("note"), "must not contain control characters");
+            }
         }
         let subject_campaign = match (t.event_id, t.training_id) {
+            _ if !t.readable("event_id") || !t.readable("training_id") => None,
             (Some(_), Some(_)) | (None, None) => {
-                fail(
-                    &mut c,
-                    "event_id",
+                r.fail(
+                    &f("event_id"),
                     "exactly one of event_id and training_id is required",
                 );
                 None
@@ -187,14 +245,14 @@ pub async fn prepare(
             (Some(e), None) => {
                 let found = event_campaigns.get(&e).copied();
                 if found.is_none() {
-                    fail(&mut c, "event_id", "no such event");
+                    r.fail(&f("event_id"), "no such event");
                 }
                 found
             }
             (None, Some(tr)) => {
                 let found = training_campaigns.get(&tr).copied();
                 if found.is_none() {
-                    fail(&mut c, "training_id", "no such training");
+                    r.fail(&f("training_id"), "no such training");
                 }
                 found
             }
@@ -202,43 +260,61 @@ pub async fn prepare(
         if let (Some(given), Some(actual)) = (t.campaign_id, subject_campaign)
             && given != actual
         {
-            fail(
-                &mut c,
-                "campaign_id",
+            r.fail(
+                &f("campaign_id"),
                 "disagrees with the campaign of the event or training",
             );
         }
         let reporting_unit = t.reporting_unit_id.or(principal.unit_id);
         match reporting_unit {
-            None => fail(
-                &mut c,
-                "reporting_unit_id",
+            _ if !t.readable("reporting_unit_id") => {}
+            None => r.fail(
+                &f("reporting_unit_id"),
                 "is required (admin tokens have no unit)",
             ),
             Some(u) if t.reporting_unit_id.is_some() && !known_units.contains(&u) => {
-                fail(&mut c, "reporting_unit_id", "no such unit")
+                r.fail(&f("reporting_unit_id"), "no such unit")
             }
             _ => {}
         }
-        let (Some(campaign_id), Some(reporting_unit_id), true) =
-            (subject_campaign, reporting_unit, row_ok)
-        else {
-            continue;
+        let row = match (
+            subject_campaign,
+            reporting_unit,
+            t.category,
+            t.measure,
+            t.count,
+            t.tally_date,
+        ) {
+            (
+                Some(campaign_id),
+                Some(reporting_unit_id),
+                Some(category),
+                Some(measure),
+                Some(count),
+                Some(tally_date),
+            ) if r.is_empty() => ValidTally {
+                campaign_id,
+                event_id: t.event_id,
+                training_id: t.training_id,
+                category,
+                measure,
+                count,
+                tally_date,
+                reporting_unit_id,
+                source: t.source.unwrap_or(default_source),
+                note: t.note,
+                label: t.label,
+            },
+            _ => {
+                if r.is_empty() {
+                    // A draft with a missing field must say so; never drop it unexplained.
+                    r.fail(&t.label_or_body(), "could not be read");
+                }
+                c.extend(r.into_errors());
+                continue;
+            }
         };
-        let tally = ValidTally {
-            label,
-            campaign_id,
-            event_id: t.event_id,
-            training_id: t.training_id,
-            category: t.category,
-            measure: t.measure,
-            count: t.count,
-            tally_date: t.tally_date,
-            reporting_unit_id,
-            source: t.source.unwrap_or(default_source),
-            note: t.note,
-        };
-        match seen.get(&tally.key()) {
+        match seen.get(&row.key()) {
             Some(first) => {
                 let first = if first.is_empty() {
                     "another row".to_string()
@@ -246,18 +322,58 @@ pub async fn prepare(
                     first.clone()
                 };
                 c.fail(
-                    &tally.field("category"),
+                    &row.field("category"),
                     format!("same subject, category, measure, date and unit as {first}"),
                 );
             }
             None => {
-                seen.insert(tally.key(), tally.label.clone());
-                valid.push(tally);
+                seen.insert(row.key(), row.label.clone());
+                valid.push(row);
             }
         }
     }
     c.finish()?;
+    if valid.len() != input_len {
+        return Err(AppError::internal(format!(
+            "{} of {input_len} tallies validated without an error for the others",
+            valid.len()
+        )));
+    }
     Ok(valid)
+}
+
+/// The campaign of each event that exists.
+async fn campaigns_of_events(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Uuid>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(events::table
+        .filter(events::id.eq_any(ids))
+        .select((events::id, events::campaign_id))
+        .load::<(Uuid, Uuid)>(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The campaign of each training that exists.
+async fn campaigns_of_trainings(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Uuid>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(trainings::table
+        .filter(trainings::id.eq_any(ids))
+        .select((trainings::id, trainings::campaign_id))
+        .load::<(Uuid, Uuid)>(conn)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 #[derive(QueryableByName)]

@@ -49,8 +49,8 @@ pub struct WebhookInput {
     pub types: Vec<String>,
     /// `whsec_` + base64 of 24 to 64 random bytes; generated when absent. Shown only in the
     /// creation response.
-    #[serde(default, skip_serializing)]
-    #[schema(write_only)]
+    #[serde(default)]
+    #[schema(write_only, pattern = "^whsec_[A-Za-z0-9+/]{32,88}={0,2}$")]
     pub secret: Option<String>,
     /// The owning unit: defaults to the caller's; admins may leave it null.
     pub unit_id: Option<Uuid>,
@@ -195,7 +195,7 @@ async fn load_any(conn: &mut AsyncPgConnection, id: Uuid, lock: bool) -> AppResu
 /// List webhook subscriptions.
 ///
 /// Roles: admin (all); editor or viewer (its unit's).
-#[utoipa::path(tag = "webhooks", params(PageParams), security(("bearer" = [])), responses((status = 200, body = Page<Webhook>)))]
+#[utoipa::path(tag = "webhooks", params(PageParams), security(("bearer" = [])), responses((status = 200, description = "A page of webhooks", body = Page<Webhook>)))]
 #[get("/webhooks")]
 pub async fn list(
     req: HttpRequest,
@@ -227,9 +227,10 @@ pub async fn list(
 /// Roles: admin; editor or viewer, for its own unit.
 #[utoipa::path(
     tag = "webhooks",
+    operation_id = "createWebhook",
     request_body = WebhookInput,
     security(("bearer" = [])),
-    responses((status = 201, body = CreatedWebhook, headers(("Location" = String))))
+    responses((status = 201, description = "Created: the new webhook", body = CreatedWebhook, headers(("Location" = String))))
 )]
 #[post("/webhooks")]
 pub async fn create(
@@ -288,7 +289,7 @@ pub async fn create(
 /// A webhook subscription (without its secret).
 ///
 /// Roles: admin; editor or viewer of its unit.
-#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, body = Webhook)))]
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, description = "The webhook", body = Webhook)))]
 #[get("/webhooks/{id}")]
 pub async fn show(
     req: HttpRequest,
@@ -306,11 +307,12 @@ pub async fn show(
 /// Roles: admin; editor or viewer of its unit.
 #[utoipa::path(
     tag = "webhooks",
+    operation_id = "updateWebhook",
     params(("id" = Uuid, Path)),
     request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a WebhookInput",
         content_type = "application/merge-patch+json", example = json!({"active": true})),
     security(("bearer" = [])),
-    responses((status = 200, body = Webhook))
+    responses((status = 200, description = "The changed webhook", body = Webhook))
 )]
 #[patch("/webhooks/{id}")]
 pub async fn update(
@@ -443,9 +445,10 @@ pub struct DeliveryFilter {
 /// Roles: admin; editor or viewer of its unit.
 #[utoipa::path(
     tag = "webhooks",
+    operation_id = "listWebhookDeliveries",
     params(("id" = Uuid, Path), PageParams, DeliveryFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<Delivery>))
+    responses((status = 200, description = "A page of deliveries", body = Page<Delivery>))
 )]
 #[get("/webhooks/{id}/deliveries")]
 pub async fn deliveries(

@@ -551,3 +551,13 @@ where
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The claims of a JWT, read without checking it (to compare with what the API says).
+pub fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}

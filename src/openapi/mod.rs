@@ -7,8 +7,10 @@
 use std::sync::OnceLock;
 
 use actix_web::{HttpResponse, web};
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as OpenApiDoc, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
@@ -16,6 +18,8 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::error::{PROBLEM_JSON, Problem};
+
+mod inputs;
 
 pub const SPEC_PATH: &str = "/api-docs/openapi.json";
 
@@ -34,7 +38,7 @@ tallies, media reports and committee members; `reporter` writes its own unit's t
 and media reports; `viewer` reads everything; anonymous callers read public data only. Each operation says who \
 may call it.",
         version = "1.0.0",
-        license(name = "MIT")
+        license(name = "MIT", identifier = "MIT")
     ),
     servers((url = "/", description = "this server")),
     components(schemas(Problem, crate::error::FieldError)),
@@ -78,7 +82,11 @@ pub fn document() -> &'static OpenApiDoc {
 pub fn json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
     JSON.get_or_init(|| {
-        let mut text = document().to_pretty_json().unwrap_or_default();
+        // The request-schema rules the derives cannot state are applied to the JSON form
+        // (utoipa's types do not read back every schema written by hand).
+        let mut value = serde_json::to_value(document()).unwrap_or_default();
+        inputs::refine(&mut value, crate::api::changes::TYPES);
+        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
         text.push('\n');
         text
     })
@@ -234,6 +242,7 @@ fn add_to_operation(op: &mut Operation, method: &str) {
                 )
             });
     }
+    add_header_params(op, method, has_path);
     let mut add = |status: &str, name: &str| {
         op.responses
             .responses
@@ -268,6 +277,83 @@ fn add_to_operation(op: &mut Operation, method: &str) {
     }
     add("429", "TooManyRequests");
     add("503", "ServiceUnavailable");
+}
+
+/// POSTs whose answer holds a secret shown once: an `Idempotency-Key` is not replayed there.
+pub const NOT_REPLAYED: &[&str] = &[
+    "createAccessToken",
+    "refreshAccessToken",
+    "createToken",
+    "createWebhook",
+];
+
+/// The conditional and idempotency headers each operation honours.
+fn add_header_params(op: &mut Operation, method: &str, has_path: bool) {
+    let replayable = method == "post"
+        && op.request_body.is_some()
+        && !op
+            .operation_id
+            .as_deref()
+            .is_some_and(|id| NOT_REPLAYED.contains(&id));
+    let params = op.parameters.get_or_insert_with(Vec::new);
+    let mut header = |name: &str, description: &str| {
+        params.push(RefOr::T(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(255)),
+                ))
+                .build(),
+        ));
+    };
+    if replayable {
+        header(
+            "Idempotency-Key",
+            "Makes a retry safe: the same key with the same body from the same token within 24 h \
+             replays the first answer (with `Idempotent-Replayed: true`); another body is a 422; \
+             while the first request still runs, a 409.",
+        );
+    }
+    if matches!(method, "put" | "patch" | "delete") && has_path {
+        header(
+            "If-Match",
+            "The `ETag` the change is based on: a stale one is refused with 412 and nothing changes.",
+        );
+    }
+    if method == "get" && op.responses.responses.contains_key("200") {
+        header(
+            "If-None-Match",
+            "An `ETag` of a previous answer: 304 without a body while it is still current.",
+        );
+    }
+    if replayable {
+        for status in ["200", "201"] {
+            if let Some(RefOr::T(response)) = op.responses.responses.get_mut(status) {
+                response.headers.insert(
+                    "Idempotent-Replayed".into(),
+                    RefOr::T(
+                        utoipa::openapi::header::HeaderBuilder::new()
+                            .schema(Some(
+                                ObjectBuilder::new()
+                                    .schema_type(Type::String)
+                                    .enum_values(Some(["true"])),
+                            ))
+                            .description(Some(
+                                "`true` when this is the stored answer to an earlier request \
+                                 with the same `Idempotency-Key`",
+                            ))
+                            .build(),
+                    ),
+                );
+            }
+        }
+    }
 }
 
 fn is_anonymous_requirement(req: &utoipa::openapi::security::SecurityRequirement) -> bool {

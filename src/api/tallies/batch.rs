@@ -1,0 +1,323 @@
+//! `POST /tallies/batch`: up to 5,000 tallies in one transaction, and the answer both bulk
+//! paths (batch and CSV import) give.
+//!
+//! Items are read field by field, not with one `Deserialize` per item: a wrong type in one
+//! field must name that field and still let the other fields (and rows) be checked, so one
+//! answer lists every problem. Reading never skips an item: each becomes a [`TallyDraft`],
+//! and [`super::prepare`] turns every draft into a valid tally or an error.
+
+use std::fmt;
+use std::str::FromStr;
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::NaiveDate;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::upsert::TallyDraft;
+use super::{MAX_BATCH, Outcome, Source, Tally, TallyInput, apply_many};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::http::{JsonBody, json_ok};
+
+/// The body of `POST /tallies/batch`.
+#[derive(Debug, ToSchema)]
+pub struct BatchInput {
+    /// 1 to 5,000 tallies, all applied or none. Every bad item and field is reported in one
+    /// answer (`items[3].count`).
+    #[schema(value_type = Vec<TallyInput>, min_items = 1, max_items = 5000)]
+    pub items: Vec<Value>,
+}
+
+/// One row of a batch or CSV answer, in input order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItemResult {
+    /// 0-based position in `items` (or among the CSV file's data rows).
+    pub index: usize,
+    /// The CSV line the row came from (CSV imports only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    pub id: Uuid,
+    pub outcome: Outcome,
+}
+
+/// What happened to each row: `items` has exactly one entry per input row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub items: Vec<BatchItemResult>,
+}
+
+impl BatchResult {
+    /// `lines`: the CSV line of each row, or empty for a JSON batch.
+    pub fn from_outcomes(outcomes: &[(Tally, Outcome)], lines: &[u64]) -> Self {
+        let count = |o: Outcome| outcomes.iter().filter(|(_, x)| *x == o).count();
+        BatchResult {
+            created: count(Outcome::Created),
+            updated: count(Outcome::Updated),
+            unchanged: count(Outcome::Unchanged),
+            items: outcomes
+                .iter()
+                .enumerate()
+                .map(|(index, (t, outcome))| BatchItemResult {
+                    index,
+                    line: lines.get(index).copied(),
+                    id: t.id,
+                    outcome: *outcome,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Upserts many tallies in one transaction: all land or none. Every bad item and field is
+/// named in one 422 (`items[3].count`, up to 100 entries, then `errors_truncated`); rows of
+/// other units make it a 403 naming them. A 200 lists every item sent, in order.
+///
+/// Roles: admin; editor or reporter, for rows of its own unit.
+#[utoipa::path(
+    tag = "tallies",
+    operation_id = "batchUpsertTallies",
+    request_body = BatchInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = BatchResult, description = "Every item, with its outcome"))
+)]
+#[post("")]
+pub async fn batch(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: JsonBody<BatchInput>,
+) -> AppResult<HttpResponse> {
+    if body.0.items.is_empty() {
+        return Err(AppError::invalid_field(
+            "items",
+            "must hold at least one tally",
+        ));
+    }
+    let drafts: Vec<TallyDraft> = body
+        .0
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| read_item(format!("items[{i}]"), item))
+        .collect();
+    let outcomes = apply_many(&state, &principal, drafts, Source::Script).await?;
+    json_ok(&req, &BatchResult::from_outcomes(&outcomes, &[]))
+}
+
+/// The fields of a tally, as clients name them.
+const FIELDS: &[&str] = &[
+    "campaign_id",
+    "event_id",
+    "training_id",
+    "category",
+    "measure",
+    "count",
+    "tally_date",
+    "reporting_unit_id",
+    "source",
+    "note",
+];
+
+/// Reads one JSON item into a draft: every field that has the right type, an error for each
+/// that has not, for each unknown field, and for each required field that is missing.
+pub fn read_item(label: String, item: Value) -> TallyDraft {
+    let mut draft = TallyDraft::new(label);
+    let Value::Object(mut fields) = item else {
+        let label = draft.label_or_body();
+        draft.errors.push(FieldError::new(
+            label,
+            format!("must be a tally object, not {}", kind_of(&item)),
+        ));
+        return draft;
+    };
+    for name in fields.keys() {
+        if !FIELDS.contains(&name.as_str()) {
+            let field = draft.field(name);
+            draft.errors.push(FieldError::new(field, "unknown field"));
+        }
+    }
+    let f = &mut fields;
+    draft.campaign_id = optional(&mut draft, f, "campaign_id", uuid);
+    draft.event_id = optional(&mut draft, f, "event_id", uuid);
+    draft.training_id = optional(&mut draft, f, "training_id", uuid);
+    draft.category = required(&mut draft, f, "category", text_enum);
+    draft.measure = required(&mut draft, f, "measure", text_enum);
+    draft.count = required(&mut draft, f, "count", whole_number);
+    draft.tally_date = required(&mut draft, f, "tally_date", date);
+    draft.reporting_unit_id = optional(&mut draft, f, "reporting_unit_id", uuid);
+    draft.source = optional(&mut draft, f, "source", text_enum);
+    draft.note = optional(&mut draft, f, "note", text);
+    draft
+}
+
+type Reader<T> = fn(&Value) -> Result<T, String>;
+
+/// A field that may be absent or null.
+fn optional<T>(
+    draft: &mut TallyDraft,
+    fields: &mut Map<String, Value>,
+    name: &'static str,
+    read: Reader<T>,
+) -> Option<T> {
+    match fields.remove(name) {
+        None | Some(Value::Null) => None,
+        Some(value) => read_or_note(draft, name, &value, read),
+    }
+}
+
+/// A field that must be present and not null.
+fn required<T>(
+    draft: &mut TallyDraft,
+    fields: &mut Map<String, Value>,
+    name: &'static str,
+    read: Reader<T>,
+) -> Option<T> {
+    match fields.remove(name) {
+        None => {
+            draft.unreadable(name, "is required");
+            None
+        }
+        Some(Value::Null) => {
+            draft.unreadable(name, "must not be null");
+            None
+        }
+        Some(value) => read_or_note(draft, name, &value, read),
+    }
+}
+
+fn read_or_note<T>(
+    draft: &mut TallyDraft,
+    name: &'static str,
+    value: &Value,
+    read: Reader<T>,
+) -> Option<T> {
+    match read(value) {
+        Ok(v) => Some(v),
+        Err(message) => {
+            draft.unreadable(name, message);
+            None
+        }
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn string(value: &Value, what: &str) -> Result<String, String> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        other => Err(format!("must be {what}, not {}", kind_of(other))),
+    }
+}
+
+fn uuid(value: &Value) -> Result<Uuid, String> {
+    let s = string(value, "an id (a UUID string)")?;
+    Uuid::parse_str(&s).map_err(|_| format!("`{s}` is not an id (a UUID)"))
+}
+
+fn text(value: &Value) -> Result<String, String> {
+    string(value, "a string")
+}
+
+fn text_enum<T: FromStr<Err = String>>(value: &Value) -> Result<T, String> {
+    string(value, "a string")?.parse()
+}
+
+fn whole_number(value: &Value) -> Result<i32, String> {
+    match value {
+        Value::Number(n) => n
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .ok_or_else(|| format!("`{n}` is not a whole number up to 2147483647")),
+        other => Err(format!("must be a whole number, not {}", kind_of(other))),
+    }
+}
+
+fn date(value: &Value) -> Result<NaiveDate, String> {
+    let s = string(value, "a date (YYYY-MM-DD)")?;
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date like 2014-10-19"))
+}
+
+impl<'de> Deserialize<'de> for BatchInput {
+    /// `{"items": [...]}` with at most [`MAX_BATCH`] items: reading stops at the first item
+    /// over the limit, so an 8 MiB array of tiny items is never held whole.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(BatchVisitor)
+    }
+}
+
+struct BatchVisitor;
+
+impl<'de> Visitor<'de> for BatchVisitor {
+    type Value = BatchInput;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object {\"items\": [...]}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<BatchInput, A::Error> {
+        // An unknown key fails while the key is read, so the error names it.
+        #[derive(Deserialize)]
+        #[serde(field_identifier, rename_all = "snake_case")]
+        enum Field {
+            Items,
+        }
+        let mut items = None;
+        while let Some(Field::Items) = map.next_key::<Field>()? {
+            if items.is_some() {
+                return Err(de::Error::duplicate_field("items"));
+            }
+            items = Some(map.next_value_seed(BoundedItems)?);
+        }
+        let items = items.ok_or_else(|| de::Error::missing_field("items"))?;
+        Ok(BatchInput { items })
+    }
+}
+
+struct BoundedItems;
+
+impl<'de> DeserializeSeed<'de> for BoundedItems {
+    type Value = Vec<Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<Value>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BoundedItems {
+    type Value = Vec<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "an array of at most {MAX_BATCH} tallies")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Value>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_BATCH));
+        while let Some(item) = seq.next_element::<Value>()? {
+            if items.len() == MAX_BATCH {
+                return Err(de::Error::custom(format!(
+                    "at most {MAX_BATCH} tallies per batch"
+                )));
+            }
+            items.push(item);
+        }
+        Ok(items)
+    }
+}
