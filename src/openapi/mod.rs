@@ -296,40 +296,42 @@ fn add_header_params(op: &mut Operation, method: &str, has_path: bool) {
             .as_deref()
             .is_some_and(|id| NOT_REPLAYED.contains(&id));
     let params = op.parameters.get_or_insert_with(Vec::new);
-    let mut header = |name: &str, description: &str| {
+    let mut header = |name: &str, description: &str, schema: ObjectBuilder| {
         params.push(RefOr::T(
             ParameterBuilder::new()
                 .name(name)
                 .parameter_in(ParameterIn::Header)
                 .required(Required::False)
                 .description(Some(description))
-                .schema(Some(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .min_length(Some(1))
-                        .max_length(Some(255)),
-                ))
+                .schema(Some(schema))
                 .build(),
         ));
     };
+    let any_text = || ObjectBuilder::new().schema_type(Type::String);
     if replayable {
         header(
             "Idempotency-Key",
             "Makes a retry safe: the same key with the same body from the same token within 24 h \
              replays the first answer (with `Idempotent-Replayed: true`); another body is a 422; \
              while the first request still runs, a 409.",
+            any_text()
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[\\x20-\\x7E]+$")),
         );
     }
     if matches!(method, "put" | "patch" | "delete") && has_path {
         header(
             "If-Match",
             "The `ETag` the change is based on: a stale one is refused with 412 and nothing changes.",
+            any_text(),
         );
     }
     if method == "get" && op.responses.responses.contains_key("200") {
         header(
             "If-None-Match",
             "An `ETag` of a previous answer: 304 without a body while it is still current.",
+            any_text(),
         );
     }
     if replayable {
