@@ -19,6 +19,7 @@ use crate::db::{DbConn, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::http::metrics::Metrics;
 use crate::http::rate_limit::RateLimits;
+use crate::http::route_info::RouteTable;
 use crate::http::{extractor_errors, idempotency, metrics, rate_limit, request_id};
 
 pub struct AppState {
@@ -27,8 +28,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The schema version this binary needs (for `/readyz`).
     pub schema_version: String,
-    /// `None` when rate limiting is off.
-    pub rate_limits: Option<Arc<RateLimits>>,
+    pub rate_limits: Arc<RateLimits>,
     pub metrics: Arc<Metrics>,
     /// Moves on every committed change (while `serve`'s listener runs).
     pub change_signal: Arc<ChangeSignal>,
@@ -42,7 +42,10 @@ impl AppState {
         Ok(AppState {
             pool,
             jwt: JwtKeys::new(jwt_secret.as_bytes())?,
-            rate_limits: RateLimits::new(config.rate_limit_per_minute).map(Arc::new),
+            rate_limits: Arc::new(RateLimits::new(
+                config.rate_limit_per_minute,
+                config.login_rate_per_minute,
+            )),
             metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
             change_signal: Arc::default(),
             feed_validators: ValidatorCache::default(),
@@ -72,6 +75,7 @@ pub fn build_app(
     App::new()
         .into_utoipa_app()
         .app_data(state)
+        .app_data(routes())
         .app_data(extractor_errors::query_config())
         .app_data(extractor_errors::path_config())
         .configure(crate::api::routes)
@@ -86,6 +90,14 @@ pub fn build_app(
         .wrap(security_headers())
         .wrap(from_fn(request_id::middleware))
         .wrap(Logger::new(request_id::LOG_FORMAT))
+}
+
+/// The route metadata the middlewares decide by, read once from the OpenAPI document.
+fn routes() -> web::Data<RouteTable> {
+    static ROUTES: std::sync::OnceLock<web::Data<RouteTable>> = std::sync::OnceLock::new();
+    ROUTES
+        .get_or_init(|| web::Data::new(RouteTable::from_document(crate::openapi::document())))
+        .clone()
 }
 
 /// 405 with `Allow` for a known path with another method, else 404.

@@ -272,22 +272,24 @@ async fn housekeeping(state: web::Data<AppState>) {
     let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(15 * 60));
     loop {
         tick.tick().await;
-        if let Some(limits) = &state.rate_limits {
-            limits.forget_idle();
-        }
+        state.rate_limits.forget_idle();
         match crate::http::idempotency::purge_expired(&state).await {
             Ok(0) => {}
             Ok(n) => log::info!("purged {n} expired idempotency keys"),
             Err(e) => log::warn!("purging idempotency keys failed: {e}"),
         }
         let purged = match state.conn().await {
-            Ok(mut conn) => crate::api::sessions::purge_expired(&mut conn).await,
+            Ok(mut conn) => {
+                let sessions = crate::api::sessions::purge_expired(&mut conn).await;
+                let failures = crate::api::auth::purge_login_failures(&mut conn).await;
+                sessions.and_then(|s| failures.map(|f| (s, f)))
+            }
             Err(e) => Err(e),
         };
         match purged {
-            Ok(0) => {}
-            Ok(n) => log::info!("purged {n} expired refresh tokens"),
-            Err(e) => log::warn!("purging refresh tokens failed: {e}"),
+            Ok((0, 0)) => {}
+            Ok((s, f)) => log::info!("purged {s} expired refresh tokens, {f} old login failures"),
+            Err(e) => log::warn!("purging refresh tokens or login failures failed: {e}"),
         }
     }
 }

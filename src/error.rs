@@ -162,6 +162,23 @@ impl AppError {
         )
     }
 
+    pub fn request_timeout(deadline: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request-timeout",
+            format!(
+                "the request body did not arrive within {} seconds",
+                deadline.as_secs()
+            ),
+        )
+    }
+
+    /// Sets `Retry-After` (seconds).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.0.retry_after = Some(secs.max(1));
+        self
+    }
+
     pub fn unsupported_media_type(expected: &str) -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -200,6 +217,11 @@ impl AppError {
         e.0.retry_after = Some(2);
         e.0.cause = Some(cause.to_string());
         e
+    }
+
+    /// Too much work of one kind at once (e.g. password hashing): 503 with `Retry-After`.
+    pub fn busy(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", detail).retry_after(1)
     }
 
     pub fn internal(cause: impl fmt::Display) -> Self {

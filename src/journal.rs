@@ -124,10 +124,15 @@ pub async fn record(
     entries: &[Entry],
 ) -> AppResult<()> {
     use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
+    let actor = auth.actor();
+    // The request's Idempotency-Key is taken with its write, so it exists exactly when the
+    // write committed (before the change-order lock: a duplicate may wait here).
+    if let Some(ticket) = &actor.idempotency {
+        crate::http::idempotency::claim(conn, ticket).await?;
+    }
     if entries.is_empty() {
         return Ok(());
     }
-    let actor = auth.actor();
     let token_id = (!actor.token_id.is_nil()).then_some(actor.token_id);
     let types: Vec<&str> = entries.iter().map(|e| e.entity).collect();
     let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();

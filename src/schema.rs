@@ -126,7 +126,6 @@ diesel::table! {
         location -> Nullable<Text>,
         content_type -> Nullable<Text>,
         created_at -> Timestamptz,
-        locked_until -> Nullable<Timestamptz>,
     }
 }
 

@@ -17,6 +17,7 @@ use crate::auth::{Principal, Role, password};
 use crate::error::{AppError, AppResult};
 use crate::http::{JsonBody, json_ok};
 use crate::schema::{accounts, api_tokens, login_failures};
+use crate::validate::Checks;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(login)
@@ -28,13 +29,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub const MAX_FAILURES: i32 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
 pub const LOCKOUT: Duration = Duration::minutes(15);
+/// Longest username or password accepted (accounts allow no longer ones).
+pub const MAX_CREDENTIAL_CHARS: usize = 200;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginInput {
-    #[schema(example = "wang.fang")]
+    #[schema(example = "wang.fang", min_length = 1, max_length = 200)]
     pub username: String,
-    #[schema(example = "correct horse battery")]
+    #[schema(example = "correct horse battery", min_length = 1, max_length = 200)]
     pub password: String,
 }
 
@@ -100,24 +103,18 @@ pub async fn login(
     body: JsonBody<LoginInput>,
 ) -> AppResult<HttpResponse> {
     let LoginInput { username, password } = body.0;
+    let mut checks = Checks::new();
+    for (field, value) in [("username", &username), ("password", &password)] {
+        checks.check(
+            (1..=MAX_CREDENTIAL_CHARS).contains(&value.chars().count()),
+            field,
+            format!("must be 1 to {MAX_CREDENTIAL_CHARS} characters"),
+        );
+    }
+    checks.finish()?;
     let key = username.trim().to_lowercase();
     let mut conn = state.conn().await?;
-
-    let locked_until: Option<Option<DateTime<Utc>>> = login_failures::table
-        .find(&key)
-        .select(login_failures::locked_until)
-        .first(&mut conn)
-        .await
-        .optional()?;
-    if let Some(Some(until)) = locked_until {
-        let wait = (until - Utc::now()).num_seconds();
-        if wait > 0 {
-            return Err(AppError::too_many_requests(
-                wait as u64,
-                "too many failed logins for this username; try again later",
-            ));
-        }
-    }
+    reserve_attempt(&mut conn, &key).await?;
 
     let account: Option<(Uuid, String, Role, Option<Uuid>, bool)> = accounts::table
         .filter(accounts::username.eq(&key))
@@ -132,17 +129,17 @@ pub async fn login(
         .await
         .optional()?;
     let stored_hash = account.as_ref().map(|a| a.1.clone());
-    // Hashing takes tens of milliseconds: no pooled connection waits for it.
+    // Hashing takes tens of milliseconds and may wait for a turn: no pooled connection waits
+    // with it.
     drop(conn);
+    state.metrics.password_checked();
     let password_ok = password::verify(password, stored_hash).await?;
-    let mut conn = state.conn().await?;
     let account = match account {
         Some(a) if password_ok && !a.4 => a,
-        _ => {
-            record_failure(&mut conn, &key).await?;
-            return Err(AppError::invalid_credentials());
-        }
+        // The reserved attempt stays counted as a failure.
+        _ => return Err(AppError::invalid_credentials()),
     };
+    let mut conn = state.conn().await?;
     diesel::delete(login_failures::table.find(&key))
         .execute(&mut conn)
         .await?;
@@ -215,28 +212,61 @@ pub async fn logout(state: web::Data<AppState>, principal: Principal) -> AppResu
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Counts a failure; the fifth within the window locks the username. One statement, so
-/// concurrent failures (on any replica) all count.
-async fn record_failure(conn: &mut AsyncPgConnection, username: &str) -> AppResult<()> {
-    use diesel::sql_types::{Double, Integer, Text};
-    diesel::sql_query(
-        "INSERT INTO login_failures (username, failures, first_failed) VALUES ($1, 1, now()) \
+/// Counts this attempt as a failure before the password is checked (a success clears the
+/// count), in one statement: of any number of parallel guesses for one username, at most
+/// [`MAX_FAILURES`] in the window reach the password check; the next locks the username for
+/// [`LOCKOUT`]. 429 while it is locked.
+async fn reserve_attempt(conn: &mut AsyncPgConnection, username: &str) -> AppResult<()> {
+    use diesel::sql_types::{Double, Integer, Nullable, Text, Timestamptz};
+    #[derive(QueryableByName)]
+    struct Reserved {
+        #[diesel(sql_type = Nullable<Timestamptz>)]
+        locked_until: Option<DateTime<Utc>>,
+    }
+    let reserved: Reserved = diesel::sql_query(
+        "INSERT INTO login_failures AS f (username, failures, first_failed) VALUES ($1, 1, now()) \
          ON CONFLICT (username) DO UPDATE SET \
-           failures = CASE WHEN login_failures.first_failed < now() - make_interval(secs => $2) \
-                      THEN 1 ELSE login_failures.failures + 1 END, \
-           first_failed = CASE WHEN login_failures.first_failed < now() - make_interval(secs => $2) \
-                          THEN now() ELSE login_failures.first_failed END, \
-           locked_until = CASE WHEN login_failures.first_failed >= now() - make_interval(secs => $2) \
-                               AND login_failures.failures + 1 >= $3 \
-                          THEN now() + make_interval(secs => $4) END",
+           failures = CASE WHEN f.locked_until > now() THEN f.failures \
+                           WHEN f.first_failed < now() - make_interval(secs => $2) THEN 1 \
+                           ELSE f.failures + 1 END, \
+           first_failed = CASE WHEN f.locked_until > now() THEN f.first_failed \
+                               WHEN f.first_failed < now() - make_interval(secs => $2) THEN now() \
+                               ELSE f.first_failed END, \
+           locked_until = CASE WHEN f.locked_until > now() THEN f.locked_until \
+                               WHEN f.first_failed >= now() - make_interval(secs => $2) \
+                                    AND f.failures + 1 > $3 \
+                               THEN now() + make_interval(secs => $4) END \
+         RETURNING f.locked_until",
     )
     .bind::<Text, _>(username)
     .bind::<Double, _>(FAILURE_WINDOW.num_seconds() as f64)
     .bind::<Integer, _>(MAX_FAILURES)
     .bind::<Double, _>(LOCKOUT.num_seconds() as f64)
-    .execute(conn)
+    .get_result(conn)
     .await?;
-    Ok(())
+    match reserved.locked_until {
+        Some(until) if until > Utc::now() => Err(AppError::too_many_requests(
+            (until - Utc::now()).num_seconds().max(1) as u64,
+            "too many failed logins for this username; try again later",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Forgets failures older than the window and expired locks (housekeeping), so unknown
+/// usernames tried once do not pile up.
+pub async fn purge_login_failures(conn: &mut AsyncPgConnection) -> AppResult<usize> {
+    Ok(diesel::delete(
+        login_failures::table
+            .filter(login_failures::first_failed.lt(Utc::now() - FAILURE_WINDOW))
+            .filter(
+                login_failures::locked_until
+                    .is_null()
+                    .or(login_failures::locked_until.lt(Utc::now())),
+            ),
+    )
+    .execute(conn)
+    .await?)
 }
 
 /// Who the token is.

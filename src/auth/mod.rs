@@ -107,6 +107,9 @@ pub struct Principal {
     pub role: Role,
     pub unit_id: Option<Uuid>,
     pub request_id: Option<String>,
+    /// The request's `Idempotency-Key`, which its write takes in its own transaction (set
+    /// by the idempotency middleware on the routes that replay).
+    pub idempotency: Option<std::sync::Arc<crate::http::idempotency::Ticket>>,
 }
 
 impl Principal {
@@ -132,6 +135,10 @@ impl FromRequest for Principal {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Authenticated already by a middleware (one token lookup per request).
+        if let Some(principal) = req.extensions().get::<Principal>().cloned() {
+            return Box::pin(async { Ok(principal) });
+        }
         let bearer = bearer_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let request_id = crate::http::request_id::of(req);
@@ -249,6 +256,7 @@ async fn authenticate(state: &AppState, claims: Claims) -> AppResult<Principal> 
         role: row.role,
         unit_id: row.unit_id,
         request_id: None,
+        idempotency: None,
     })
 }
 

@@ -71,6 +71,7 @@ impl Authorized {
                 role: Role::Admin,
                 unit_id: None,
                 request_id: None,
+                idempotency: None,
             },
         }
     }
@@ -134,6 +135,7 @@ mod tests {
             role,
             unit_id: unit,
             request_id: None,
+            idempotency: None,
         }
     }
 

@@ -69,6 +69,18 @@ pub fn declared_length(req: &HttpRequest) -> Option<usize> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Reads the whole body within `deadline` (408 after it: a trickled body holds a connection,
+/// never more), refusing (413) as soon as it grows past `limit`.
+pub async fn read_body_within(
+    payload: Payload,
+    limit: usize,
+    deadline: std::time::Duration,
+) -> AppResult<BytesMut> {
+    tokio::time::timeout(deadline, read_body(payload, limit))
+        .await
+        .map_err(|_| AppError::request_timeout(deadline))?
+}
+
 /// Reads the whole body, refusing (413) as soon as it grows past `limit`.
 pub async fn read_body(mut payload: Payload, limit: usize) -> AppResult<BytesMut> {
     let mut body = BytesMut::new();

@@ -1,141 +1,202 @@
-//! `Idempotency-Key` on every `POST`, kept in PostgreSQL so it holds across replicas and
-//! restarts.
+//! `Idempotency-Key` on the POSTs that replay (the routes whose OpenAPI operation takes the
+//! header), kept in PostgreSQL so it holds across replicas and restarts.
 //!
-//! The first request with a key claims it (a row with no response yet, locked for a minute);
-//! its response is stored when it completes. The same key and body from the same token then
-//! replays that response with `Idempotent-Replayed: true`; a different body is a 422; a
-//! duplicate while the first is still running is a 409. Server errors (5xx) and 429s release
-//! the key so the client can retry. Keys live 24 hours. A crash between the write committing
-//! and the response being stored leaves the claim to expire after its lock (10 min); a retry
-//! after that runs again — the one window this design does not close.
+//! A key is taken by the write itself: the request carries a [`Ticket`] on its `Principal`,
+//! and the journal inserts the key's row in the write's own transaction. So a key exists
+//! exactly when its write committed: a request that fails (a 5xx, the database gone midway)
+//! leaves nothing behind, and its retry simply runs again. After the write, this middleware
+//! stores the answer on the row; the same key and body from the same token then replays it
+//! (`Idempotent-Replayed: true`), another body is a 422, and a duplicate that arrives while
+//! the first has committed but not yet stored its answer is a 409. A duplicate that races the
+//! first waits on the key's row inside its own transaction and then fails, and is answered
+//! from the first one's row.
+//!
+//! Requests that wrote nothing but were refused (a 4xx other than 401/409/429) are stored too,
+//! after the fact: the same request would be refused the same way. Keys live 24 hours.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration as StdDuration;
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpResponse, ResponseError, web};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
-use crate::http::body::read_body;
+use crate::http::body::read_body_within;
 use crate::http::conditional::{etag_of_bytes, hex};
+use crate::http::route_info::RouteTable;
 use crate::schema::idempotency_keys;
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-/// How long a claimed key is held for its first request: longer than any request may take
-/// (a batch can queue for its turn), so a retry never runs it a second time alongside.
-const CLAIM: Duration = Duration::minutes(10);
 /// How long keys are kept (API.md: at least 24 h).
 pub const TTL: Duration = Duration::hours(24);
 /// The largest body any POST accepts (CSV import).
 const MAX_BODY: usize = 10 << 20;
-/// Responses that hold a secret shown once are not stored, so these do not replay.
-const NOT_REPLAYED: &[&str] = &[
-    "/api/v1/auth/token",
-    "/api/v1/auth/refresh",
-    "/api/v1/tokens",
-    "/api/v1/webhooks",
-];
+/// A body must arrive within this time: a client that trickles it holds a connection, never
+/// more.
+pub const BODY_DEADLINE: StdDuration = StdDuration::from_secs(60);
+
+/// A request's key, on its way to the write's transaction (see [`claim`]).
+#[derive(Debug)]
+pub struct Ticket {
+    scope: String,
+    key: String,
+    method: String,
+    path: String,
+    fingerprint: Vec<u8>,
+    claimed: AtomicBool,
+}
 
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    let replayable = req
+        .app_data::<web::Data<RouteTable>>()
+        .and_then(|routes| routes.lookup(&req))
+        .is_some_and(|route| route.replayable);
     let key = req.headers().get(&IDEMPOTENCY_KEY).cloned();
-    let Some(key) =
-        key.filter(|_| req.method() == Method::POST && !NOT_REPLAYED.contains(&req.path()))
-    else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    let key = match key.to_str().ok().filter(|k| is_sane(k)) {
-        Some(k) => k.to_owned(),
-        None => {
-            let e = AppError::bad_request(
-                "Idempotency-Key must be 1 to 255 printable ASCII characters",
-            );
-            return Ok(req.into_response(e.error_response()));
-        }
-    };
-    // Keys belong to credentials: without any, there is nothing to scope them to (and nothing
-    // an anonymous caller may create).
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let Some(state) = state.filter(|_| req.headers().contains_key(header::AUTHORIZATION)) else {
+    // Keys belong to credentials: without any there is nothing to scope them to (and nothing
+    // an anonymous caller may create).
+    let (Some(key), Some(state), true) = (key, state, replayable) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let scope = scope_of(&req);
-    let body = match read_body(req.take_payload(), MAX_BODY).await {
+    if !req.headers().contains_key(header::AUTHORIZATION) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let Some(key) = key.to_str().ok().filter(|k| is_sane(k)).map(str::to_owned) else {
+        let e =
+            AppError::bad_request("Idempotency-Key must be 1 to 255 printable ASCII characters");
+        return Ok(req.into_response(e.error_response()));
+    };
+    // Only a caller whose token holds may have a key looked up or stored.
+    let mut principal = match Principal::from_request(req.request(), &mut Payload::None).await {
+        Ok(p) => p,
+        Err(e) => return Ok(req.into_response(e.error_response())),
+    };
+    let body = match read_body_within(req.take_payload(), MAX_BODY, BODY_DEADLINE).await {
         Ok(body) => body.freeze(),
         Err(e) => return Ok(req.into_response(e.error_response())),
     };
-    let fingerprint = fingerprint(&req, &body);
+    let ticket = Arc::new(Ticket {
+        scope: scope_of(&req),
+        key,
+        method: req.method().to_string(),
+        path: req.path().to_owned(),
+        fingerprint: fingerprint(&req, &body),
+        claimed: AtomicBool::new(false),
+    });
     req.set_payload(Payload::from(body));
 
-    let claim = match claim(&state, &scope, &key, &req, &fingerprint).await {
-        Ok(claim) => claim,
+    match earlier_answer(&state, &ticket).await {
+        Ok(None) => {}
+        Ok(Some(answer)) => return Ok(req.into_response(answer)),
         Err(e) => return Ok(req.into_response(e.error_response())),
-    };
-    match claim {
-        Claim::Replay(stored) => {
-            // Only for credentials that still hold: a token revoked or expired since gets its
-            // 401 (API.md: "the next request with it gets 401"), not the stored answer.
-            if req.headers().contains_key(header::AUTHORIZATION)
-                && let Err(e) = Principal::from_request(req.request(), &mut Payload::None).await
-            {
-                return Ok(req.into_response(e.error_response()));
-            }
-            Ok(req.into_response(stored.replay()))
-        }
-        Claim::Refused(e) => Ok(req.into_response(e.error_response())),
-        Claim::Claimed(stamp) => {
-            let res = next.call(req).await?;
-            let status = res.status();
-            let (req, res) = res.into_parts();
-            let (head, body) = res.into_parts();
-            let bytes = match to_bytes(body).await {
-                Ok(bytes) => bytes,
-                Err(_) => {
-                    release(&state, &scope, &key, stamp).await;
-                    let e = AppError::internal("could not read the response body");
-                    return Ok(ServiceResponse::new(req, e.error_response()));
-                }
-            };
-            // Not a result to keep: the client should retry (or was not who it claimed to be).
-            if status.is_server_error()
-                || status == StatusCode::TOO_MANY_REQUESTS
-                || status == StatusCode::UNAUTHORIZED
-            {
-                release(&state, &scope, &key, stamp).await;
-            } else {
-                let header = |name| {
-                    head.headers()
-                        .get(name)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned)
-                };
-                let stored = Stored {
-                    status: status.as_u16() as i16,
-                    body: bytes.to_vec(),
-                    location: header(header::LOCATION),
-                    content_type: header(header::CONTENT_TYPE),
-                };
-                if let Err(e) = store(&state, &scope, &key, stamp, &stored).await {
-                    log::warn!("could not store the response of idempotency key: {e}");
-                }
-            }
-            Ok(ServiceResponse::new(
-                req,
-                head.set_body(BoxBody::new(bytes)),
-            ))
-        }
     }
+    principal.idempotency = Some(ticket.clone());
+    req.extensions_mut().insert(principal);
+
+    let res = next.call(req).await?;
+    let status = res.status();
+    let (req, res) = res.into_parts();
+    let (head, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body).await else {
+        let e = AppError::internal("could not read the response body");
+        return Ok(ServiceResponse::new(req, e.error_response()));
+    };
+    let header = |name| {
+        head.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let answer = Stored {
+        status: status.as_u16() as i16,
+        body: bytes.to_vec(),
+        location: header(header::LOCATION),
+        content_type: header(header::CONTENT_TYPE),
+    };
+    if AtomicBool::load(&ticket.claimed, Ordering::Acquire) {
+        // The write committed with the key: its answer is what a retry must get. If storing
+        // fails, the client has this answer and a retry is told the key is still in use.
+        if let Err(e) = store_answer(&state, &ticket, &answer).await {
+            log::warn!("could not store the answer of an idempotency key: {e}");
+        }
+    } else if status == StatusCode::CONFLICT {
+        // Perhaps a duplicate of a request that committed meanwhile: answer as it did.
+        if let Ok(Some(earlier)) = earlier_answer(&state, &ticket).await {
+            return Ok(ServiceResponse::new(req, earlier));
+        }
+    } else if status.is_client_error()
+        && !matches!(status.as_u16(), 401 | 408 | 413 | 429)
+        && let Err(e) = store_refusal(&state, &ticket, &answer).await
+    {
+        log::warn!("could not store the answer of an idempotency key: {e}");
+    }
+    Ok(ServiceResponse::new(
+        req,
+        head.set_body(BoxBody::new(bytes)),
+    ))
+}
+
+/// Takes the request's key in the write's transaction (called by the journal). A second
+/// call in the same transaction is a no-op; a key another request took is a 409 once that
+/// request commits (PostgreSQL makes this insert wait for it).
+pub async fn claim(conn: &mut AsyncPgConnection, ticket: &Ticket) -> AppResult<()> {
+    use diesel::sql_types::{Bool, Text};
+    let inserted = diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::scope.eq(&ticket.scope),
+            idempotency_keys::key.eq(&ticket.key),
+            idempotency_keys::method.eq(&ticket.method),
+            idempotency_keys::path.eq(&ticket.path),
+            idempotency_keys::request_hash.eq(&ticket.fingerprint),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    if inserted == 1 {
+        ticket.claimed.store(true, Ordering::Release);
+        return Ok(());
+    }
+    #[derive(QueryableByName)]
+    struct Ours {
+        #[diesel(sql_type = Bool)]
+        ours: bool,
+    }
+    let row: Option<Ours> = diesel::sql_query(
+        "SELECT xmin = pg_current_xact_id()::xid AS ours FROM idempotency_keys \
+         WHERE scope = $1 AND key = $2",
+    )
+    .bind::<Text, _>(&ticket.scope)
+    .bind::<Text, _>(&ticket.key)
+    .get_result(conn)
+    .await
+    .optional()?;
+    if row.is_some_and(|r| r.ours) {
+        return Ok(());
+    }
+    Err(in_progress())
+}
+
+fn in_progress() -> AppError {
+    AppError::conflict(
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+    )
+    .retry_after(1)
 }
 
 fn is_sane(key: &str) -> bool {
@@ -168,13 +229,6 @@ fn fingerprint(req: &ServiceRequest, body: &[u8]) -> Vec<u8> {
     }
     h.update(body);
     h.finalize().to_vec()
-}
-
-enum Claim {
-    /// Ours, identified by the `locked_until` we wrote (only our run may finish it).
-    Claimed(DateTime<Utc>),
-    Replay(Stored),
-    Refused(AppError),
 }
 
 struct Stored {
@@ -211,115 +265,88 @@ struct KeyRow {
     location: Option<String>,
     content_type: Option<String>,
     created_at: DateTime<Utc>,
-    locked_until: Option<DateTime<Utc>>,
 }
 
-async fn claim(
-    state: &AppState,
-    scope: &str,
-    key: &str,
-    req: &ServiceRequest,
-    fingerprint: &[u8],
-) -> AppResult<Claim> {
+/// The answer to give instead of running the request: a replay, a 422 for another body under
+/// the same key, or a 409 while the first request's answer is not stored yet.
+async fn earlier_answer(state: &AppState, ticket: &Ticket) -> AppResult<Option<HttpResponse>> {
     let mut conn = state.conn().await?;
-    let now = Utc::now();
-    // Microseconds, as PostgreSQL keeps it, so the stamp compares equal when read back.
-    let stamp =
-        DateTime::from_timestamp_micros((now + CLAIM).timestamp_micros()).unwrap_or(now + CLAIM);
-    // Two attempts: the second after clearing an expired key or a claim whose holder died.
-    for _ in 0..2 {
-        let inserted = diesel::insert_into(idempotency_keys::table)
-            .values((
-                idempotency_keys::scope.eq(scope),
-                idempotency_keys::key.eq(key),
-                idempotency_keys::method.eq(req.method().as_str()),
-                idempotency_keys::path.eq(req.path()),
-                idempotency_keys::request_hash.eq(fingerprint),
-                idempotency_keys::locked_until.eq(stamp),
-            ))
-            .on_conflict_do_nothing()
+    let row: Option<KeyRow> = idempotency_keys::table
+        .find((&ticket.scope, &ticket.key))
+        .select((
+            idempotency_keys::path,
+            idempotency_keys::request_hash,
+            idempotency_keys::status,
+            idempotency_keys::response_body,
+            idempotency_keys::location,
+            idempotency_keys::content_type,
+            idempotency_keys::created_at,
+        ))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let Some(row) = row else { return Ok(None) };
+    if row.created_at < Utc::now() - TTL {
+        // Expired: the key is new again.
+        diesel::delete(idempotency_keys::table.find((&ticket.scope, &ticket.key)))
+            .filter(idempotency_keys::created_at.eq(row.created_at))
             .execute(&mut conn)
             .await?;
-        if inserted == 1 {
-            return Ok(Claim::Claimed(stamp));
-        }
-        let row: Option<KeyRow> = idempotency_keys::table
-            .find((scope, key))
-            .select((
-                idempotency_keys::path,
-                idempotency_keys::request_hash,
-                idempotency_keys::status,
-                idempotency_keys::response_body,
-                idempotency_keys::location,
-                idempotency_keys::content_type,
-                idempotency_keys::created_at,
-                idempotency_keys::locked_until,
-            ))
-            .first(&mut conn)
-            .await
-            .optional()?;
-        let Some(row) = row else { continue };
-        let expired = row.created_at < now - TTL;
-        let abandoned = row.status.is_none() && row.locked_until.is_some_and(|t| t < now);
-        if expired || abandoned {
-            diesel::delete(idempotency_keys::table.find((scope, key)))
-                .filter(idempotency_keys::created_at.eq(row.created_at))
-                .execute(&mut conn)
-                .await?;
-            continue;
-        }
-        if row.request_hash != fingerprint || row.path != req.path() {
-            return Ok(Claim::Refused(AppError::invalid_field(
-                "Idempotency-Key",
-                "was already used with a different request; use a new key for a new request",
-            )));
-        }
-        return Ok(match (row.status, row.response_body) {
-            (Some(status), Some(body)) => Claim::Replay(Stored {
-                status,
-                body,
-                location: row.location,
-                content_type: row.content_type,
-            }),
-            _ => Claim::Refused(AppError::conflict(
-                "a request with this Idempotency-Key is still being processed; retry shortly",
-            )),
-        });
+        return Ok(None);
     }
-    Err(AppError::conflict(
-        "the Idempotency-Key is contended; retry shortly",
-    ))
+    if row.request_hash != ticket.fingerprint || row.path != ticket.path {
+        let e = AppError::invalid_field(
+            "Idempotency-Key",
+            "was already used with a different request; use a new key for a new request",
+        );
+        return Ok(Some(e.error_response()));
+    }
+    Ok(Some(match (row.status, row.response_body) {
+        (Some(status), Some(body)) => Stored {
+            status,
+            body,
+            location: row.location,
+            content_type: row.content_type,
+        }
+        .replay(),
+        _ => in_progress().error_response(),
+    }))
 }
 
-async fn store(
-    state: &AppState,
-    scope: &str,
-    key: &str,
-    stamp: DateTime<Utc>,
-    stored: &Stored,
-) -> AppResult<()> {
+async fn store_answer(state: &AppState, ticket: &Ticket, answer: &Stored) -> AppResult<()> {
     let mut conn = state.conn().await?;
-    diesel::update(idempotency_keys::table.find((scope, key)))
-        .filter(idempotency_keys::locked_until.eq(stamp))
+    diesel::update(idempotency_keys::table.find((&ticket.scope, &ticket.key)))
+        .filter(idempotency_keys::status.is_null())
         .set((
-            idempotency_keys::status.eq(stored.status),
-            idempotency_keys::response_body.eq(&stored.body),
-            idempotency_keys::location.eq(&stored.location),
-            idempotency_keys::content_type.eq(&stored.content_type),
-            idempotency_keys::locked_until.eq(None::<DateTime<Utc>>),
+            idempotency_keys::status.eq(answer.status),
+            idempotency_keys::response_body.eq(&answer.body),
+            idempotency_keys::location.eq(&answer.location),
+            idempotency_keys::content_type.eq(&answer.content_type),
         ))
         .execute(&mut conn)
         .await?;
     Ok(())
 }
 
-async fn release(state: &AppState, scope: &str, key: &str, stamp: DateTime<Utc>) {
-    if let Ok(mut conn) = state.conn().await {
-        let _ = diesel::delete(idempotency_keys::table.find((scope, key)))
-            .filter(idempotency_keys::locked_until.eq(stamp))
-            .execute(&mut conn)
-            .await;
-    }
+/// A refusal that wrote nothing: stored whole, unless the key was taken meanwhile.
+async fn store_refusal(state: &AppState, ticket: &Ticket, answer: &Stored) -> AppResult<()> {
+    let mut conn = state.conn().await?;
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::scope.eq(&ticket.scope),
+            idempotency_keys::key.eq(&ticket.key),
+            idempotency_keys::method.eq(&ticket.method),
+            idempotency_keys::path.eq(&ticket.path),
+            idempotency_keys::request_hash.eq(&ticket.fingerprint),
+            idempotency_keys::status.eq(answer.status),
+            idempotency_keys::response_body.eq(&answer.body),
+            idempotency_keys::location.eq(&answer.location),
+            idempotency_keys::content_type.eq(&answer.content_type),
+        ))
+        .on_conflict_do_nothing()
+        .execute(&mut conn)
+        .await?;
+    Ok(())
 }
 
 /// Deletes keys past their lifetime; run periodically by `serve`.

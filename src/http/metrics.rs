@@ -7,8 +7,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::app::AppState;
@@ -19,6 +19,7 @@ pub struct Metrics {
     latency: HistogramVec,
     pool: IntGaugeVec,
     webhook_backlog: IntGauge,
+    password_checks: IntCounter,
 }
 
 impl Metrics {
@@ -53,14 +54,28 @@ impl Metrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
+        let password_checks = IntCounter::new(
+            "password_checks_total",
+            "Passwords checked at login (each one an argon2 hash)",
+        )?;
         registry.register(Box::new(webhook_backlog.clone()))?;
+        registry.register(Box::new(password_checks.clone()))?;
         Ok(Metrics {
             registry,
             requests,
             latency,
             pool,
             webhook_backlog,
+            password_checks,
         })
+    }
+
+    pub fn password_checked(&self) {
+        self.password_checks.inc();
+    }
+
+    pub fn password_checks(&self) -> u64 {
+        self.password_checks.get()
     }
 
     /// The text exposition, with the gauges read now.

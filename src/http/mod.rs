@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;
+pub mod route_info;
 
 pub use body::{BodyLimit, JsonBody};
 pub use conditional::{IfMatch, created, json_ok, json_response};

@@ -169,6 +169,15 @@ async fn keys_expire_after_a_day() {
         .await;
     res.problem(409);
     assert!(res.header("idempotent-replayed").is_none());
+    // A conflict wrote nothing and is not kept: a key is taken by writes (and refusals).
+    let res = app
+        .post("/api/v1/units")
+        .bearer(&app.admin)
+        .header("Idempotency-Key", "old")
+        .json(json!({"name": "高州市文化局", "kind": "government_department"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201);
     diesel::update(idempotency_keys::table)
         .set(idempotency_keys::created_at.eq(chrono::Utc::now() - chrono::Duration::hours(25)))
         .execute(&mut conn)

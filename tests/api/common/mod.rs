@@ -200,6 +200,7 @@ pub fn test_config(database_url: &str) -> Config {
         webhook_allow_private: true,
         pool_size: 8,
         rate_limit_per_minute: 0,
+        login_rate_per_minute: 0,
         webhook_retry_base_ms: 200,
         webhook_poll_ms: 50,
     }
