@@ -329,6 +329,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        leased_until -> Nullable<Timestamptz>,
     }
 }
 

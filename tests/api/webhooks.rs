@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 
 use crate::common::{TestApp, eventually};
 
+mod hardening;
+
 #[derive(Clone, Debug)]
 struct Received {
     id: String,
@@ -25,25 +27,41 @@ struct Received {
 struct Receiver {
     url: String,
     received: Arc<Mutex<Vec<Received>>>,
+    /// Requests being answered now, and the most there ever were at once.
+    concurrency: Arc<Mutex<(usize, usize)>>,
     _server: actix_web::dev::ServerHandle,
 }
 
 impl Receiver {
     fn start(statuses: Vec<u16>) -> Receiver {
+        Receiver::slow(statuses, Duration::ZERO)
+    }
+
+    /// Takes `delay` before answering each request (recorded on arrival).
+    fn slow(statuses: Vec<u16>, delay: Duration) -> Receiver {
         let received = Arc::new(Mutex::new(Vec::new()));
+        let concurrency = Arc::new(Mutex::new((0, 0)));
         let script = Arc::new(Mutex::new(statuses.into_iter()));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let r = received.clone();
+        let c = concurrency.clone();
         let server = HttpServer::new(move || {
             let r = r.clone();
+            let c = c.clone();
             let script = script.clone();
             App::new().route(
                 "/hook",
                 web::post().to(move |req: HttpRequest, body: web::Bytes| {
                     let r = r.clone();
+                    let c = c.clone();
                     let script = script.clone();
                     async move {
+                        {
+                            let mut c = c.lock().unwrap();
+                            c.0 += 1;
+                            c.1 = c.1.max(c.0);
+                        }
                         let h = |n: &str| {
                             req.headers()
                                 .get(n)
@@ -57,6 +75,10 @@ impl Receiver {
                             body: body.to_vec(),
                         });
                         let status = script.lock().unwrap().next().unwrap_or(200);
+                        if !delay.is_zero() {
+                            actix_web::rt::time::sleep(delay).await;
+                        }
+                        c.lock().unwrap().0 -= 1;
                         HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
                             .finish()
                     }
@@ -73,12 +95,23 @@ impl Receiver {
         Receiver {
             url: format!("http://127.0.0.1:{port}/hook"),
             received,
+            concurrency,
             _server: handle,
         }
     }
 
     fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
+    }
+
+    /// The most requests this receiver was ever answering at once.
+    fn max_concurrency(&self) -> usize {
+        self.concurrency.lock().unwrap().1
+    }
+
+    /// The `webhook-id`s received, in arrival order.
+    fn ids(&self) -> Vec<String> {
+        self.received().into_iter().map(|r| r.id).collect()
     }
 }
 

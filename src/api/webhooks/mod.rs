@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::api::changes::{latest_seq, visible_types};
 use crate::app::AppState;
-use crate::auth::{Principal, Role, Subject, authorize};
+use crate::auth::{Authorized, Principal, Role, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
@@ -109,11 +109,36 @@ pub struct CreatedWebhook {
 }
 
 impl WebhookInput {
+    /// Every check, the DNS lookup of the URL's host included. That lookup can take as long as
+    /// the resolver's timeout, so this runs before the request takes a pooled connection or
+    /// locks a row.
     async fn validate(&self, principal: &Principal, allow_private: bool) -> AppResult<()> {
         let mut c = Checks::new();
-        if let Err(message) = ssrf::check_url(&self.url, allow_private).await {
+        match ssrf::parse_url(&self.url) {
+            Err(message) => c.fail("url", message),
+            Ok(target) if !allow_private => {
+                if let Err(message) = ssrf::check_resolves_publicly(&target).await {
+                    c.fail("url", message);
+                }
+            }
+            Ok(_) => {}
+        }
+        self.check_fields(principal, &mut c);
+        c.finish()
+    }
+
+    /// The checks that need no network, for inside a transaction. Not `async` on purpose: it
+    /// cannot wait on DNS while a connection and a row lock are held.
+    fn validate_offline(&self, principal: &Principal) -> AppResult<()> {
+        let mut c = Checks::new();
+        if let Err(message) = ssrf::parse_url(&self.url) {
             c.fail("url", message);
         }
+        self.check_fields(principal, &mut c);
+        c.finish()
+    }
+
+    fn check_fields(&self, principal: &Principal, c: &mut Checks) {
         let allowed = visible_types(principal);
         c.check(!self.types.is_empty(), "types", "name at least one type");
         for (i, t) in self.types.iter().enumerate() {
@@ -135,8 +160,39 @@ impl WebhookInput {
                 "must be whsec_ followed by base64 of 24 to 64 bytes",
             );
         }
-        c.finish()
     }
+}
+
+/// Subscriptions one unit may own; admin-owned ones (no unit) share one such allowance. Every
+/// subscription is polled and delivered to, so this bounds what one owner can ask of the
+/// delivery worker.
+pub const MAX_PER_UNIT: i64 = 20;
+/// The first key of the advisory locks that serialize counting a unit's subscriptions.
+const UNIT_LOCK_CLASS: i32 = 0x7768_6b73;
+
+/// Refuses one more subscription for `unit` when it has [`MAX_PER_UNIT`]. Concurrent creations
+/// would all count 19 and all insert; the transaction-scoped advisory lock keyed by the unit
+/// makes them count one after another, each seeing the rows committed before it (a unit row
+/// lock would not do: admin-owned subscriptions have no unit row).
+async fn ensure_room(conn: &mut AsyncPgConnection, unit: Option<Uuid>) -> AppResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext(coalesce($2::text, '')))")
+        .bind::<diesel::sql_types::Integer, _>(UNIT_LOCK_CLASS)
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(unit)
+        .execute(conn)
+        .await?;
+    let owned = webhook_subscriptions::table.count().into_boxed();
+    let owned = match unit {
+        Some(unit) => owned.filter(webhook_subscriptions::unit_id.eq(unit)),
+        None => owned.filter(webhook_subscriptions::unit_id.is_null()),
+    };
+    let n: i64 = owned.get_result(conn).await?;
+    if n >= MAX_PER_UNIT {
+        return Err(AppError::invalid_field(
+            "unit_id",
+            format!("a unit may have at most {MAX_PER_UNIT} webhooks"),
+        ));
+    }
+    Ok(())
 }
 
 /// The HMAC key of a `whsec_...` secret.
@@ -192,6 +248,24 @@ async fn load_any(conn: &mut AsyncPgConnection, id: Uuid, lock: bool) -> AppResu
     })
 }
 
+/// A merge patch applied to `current`, with the caller's right to change it before and after.
+fn merge(
+    principal: &Principal,
+    current: &Webhook,
+    patch: &serde_json::Value,
+    if_match: &IfMatch,
+) -> AppResult<(WebhookInput, Authorized)> {
+    authorize(principal, Subject::Webhook, &[current.unit_id])?;
+    let input = merge_patch::merged(&WebhookInput::from(current), patch)?;
+    let auth = authorize(
+        principal,
+        Subject::Webhook,
+        &[current.unit_id, input.unit_id],
+    )?;
+    if_match.check(current)?;
+    Ok((input, auth))
+}
+
 /// List webhook subscriptions.
 ///
 /// Roles: admin (all); editor or viewer (its unit's).
@@ -224,6 +298,9 @@ pub async fn list(
 
 /// Subscribe a URL to changes. Delivery starts with the next change committed.
 ///
+/// A unit may have at most 20 webhooks (admins' own, without a unit, count together): one
+/// more is a 422 on `unit_id`.
+///
 /// Roles: admin; editor or viewer, for its own unit.
 #[utoipa::path(
     tag = "webhooks",
@@ -254,6 +331,7 @@ pub async fn create(
     let mut conn = state.conn().await?;
     let webhook = conn
         .transaction::<_, AppError, _>(async move |conn| {
+            ensure_room(conn, input.unit_id).await?;
             let cursor = latest_seq(conn).await?;
             let w: Webhook = diesel::insert_into(webhook_subscriptions::table)
                 .values((
@@ -323,21 +401,34 @@ pub async fn update(
     if_match: IfMatch,
     patch: JsonBody<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
-    let allow_private = state.config.webhook_allow_private;
+    // The merged URL is resolved first, against the row as read now, holding no connection
+    // and no lock. Inside the transaction only the offline checks run again, against the
+    // row as locked. The URL they see differs from the one resolved only if a concurrent
+    // PATCH changed it in between (this patch does not set it): then the answer is 409 and
+    // the client retries, rather than this request resolving while it holds the lock.
+    let snapshot = {
+        let mut conn = state.conn().await?;
+        load_any(&mut conn, *id, false).await?
+    };
+    let (checked, _) = merge(&principal, &snapshot, &patch.0, &if_match)?;
+    checked
+        .validate(&principal, state.config.webhook_allow_private)
+        .await?;
     let mut conn = state.conn().await?;
     let w = conn
         .transaction::<_, AppError, _>(async move |conn| {
             let before = load_any(conn, *id, true).await?;
-            authorize(&principal, Subject::Webhook, &[before.unit_id])?;
             // Merged against the row as locked: the worker may have just disabled it.
-            let input = merge_patch::merged(&WebhookInput::from(&before), &patch.0)?;
-            let auth = authorize(
-                &principal,
-                Subject::Webhook,
-                &[before.unit_id, input.unit_id],
-            )?;
-            if_match.check(&before)?;
-            input.validate(&principal, allow_private).await?;
+            let (input, auth) = merge(&principal, &before, &patch.0, &if_match)?;
+            if input.url != checked.url {
+                return Err(AppError::conflict(
+                    "the webhook's URL changed meanwhile; retry",
+                ));
+            }
+            input.validate_offline(&principal)?;
+            if input.unit_id != before.unit_id {
+                ensure_room(conn, input.unit_id).await?;
+            }
             let reenabled = input.active && !before.active;
             let after: Webhook = diesel::update(webhook_subscriptions::table.find(before.id))
                 .set((

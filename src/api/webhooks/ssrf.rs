@@ -1,6 +1,8 @@
 //! Webhook URLs must not reach into the server's own network: http(s) only, and no loopback,
 //! private, link-local or otherwise non-public addresses — checked when a URL is saved, and
-//! again on every connection (the resolver below), so DNS rebinding cannot slip past.
+//! again on every connection (the resolver below), so DNS rebinding cannot slip past. The
+//! checks that need no network ([`parse_url`]) are apart from the lookup
+//! ([`check_resolves_publicly`]), which may wait long and so runs outside transactions.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -57,8 +59,15 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// Checks a URL before it is saved.
-pub async fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
+/// Where a webhook URL points, as far as can be told without the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    host: String,
+    port: u16,
+}
+
+/// The checks that need no network: scheme, credentials, length.
+pub fn parse_url(url: &str) -> Result<Target, String> {
     let uri: awc::http::Uri = url.parse().map_err(|_| "is not a URL".to_string())?;
     let scheme = uri.scheme_str().unwrap_or_default();
     if scheme != "http" && scheme != "https" {
@@ -71,9 +80,6 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
     if url.len() > 2000 {
         return Err("must be at most 2000 characters".into());
     }
-    if allow_private {
-        return Ok(());
-    }
     let host = authority
         .host()
         .trim_start_matches('[')
@@ -81,7 +87,17 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
     let port = authority
         .port_u16()
         .unwrap_or(if scheme == "https" { 443 } else { 80 });
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+    Ok(Target {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+/// Resolves the host: every address it has must be public. This waits on DNS, so callers run
+/// it before they take a pooled connection or a lock.
+pub async fn check_resolves_publicly(target: &Target) -> Result<(), String> {
+    let host = target.host.as_str();
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, target.port))
         .await
         .map_err(|_| format!("host `{host}` does not resolve"))?
         .collect();
@@ -147,5 +163,27 @@ mod tests {
         ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn the_offline_checks_need_no_resolver() {
+        // Judged without DNS (they run inside transactions); the lookup comes separately.
+        assert_eq!(
+            parse_url("https://nonexistent.invalid/hook"),
+            Ok(Target {
+                host: "nonexistent.invalid".into(),
+                port: 443
+            })
+        );
+        assert_eq!(parse_url("http://[::1]:8080/x").map(|t| t.port), Ok(8080));
+        assert!(parse_url("ftp://example.org/hook").is_err());
+        assert!(parse_url("http://user:pass@8.8.8.8/hook").is_err());
+    }
+
+    #[tokio::test]
+    async fn an_unresolvable_host_is_refused() {
+        let target = parse_url("https://nonexistent.invalid/hook").unwrap();
+        let err = check_resolves_publicly(&target).await.unwrap_err();
+        assert!(err.contains("does not resolve"), "{err}");
     }
 }

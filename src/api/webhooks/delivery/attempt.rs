@@ -1,27 +1,21 @@
-//! The webhook delivery worker, run inside `serve`.
-//!
-//! Deliveries come from the change log (the outbox written in the same transaction as each
-//! change), so a crash or restart loses none: a subscription's `cursor` only moves past a
-//! change once its receiver answered 2xx. Per subscription, one change is in flight at a time,
-//! in commit order. A worker claims a due subscription with `FOR UPDATE SKIP LOCKED` and
-//! leases it (pushes `next_attempt_at` past the HTTP timeout), so replicas never deliver the
-//! same attempt twice and no database transaction stays open during the HTTP call.
+//! One delivery attempt: sign, POST, record the outcome (cursor moved on, retry scheduled by
+//! backoff, or disabled).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix_web::web;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use hmac::{KeyInit, Mac};
 use serde::Serialize;
-use tokio::sync::watch;
 
-use super::ssrf::GuardedResolver;
-use super::{Webhook, decode_secret, entry, load_any};
+use super::HTTP_TIMEOUT;
+use super::claim::Claimed;
 use crate::api::changes::ChangeRow;
+use crate::api::webhooks::ssrf::GuardedResolver;
+use crate::api::webhooks::{Webhook, decode_secret, entry, load_any};
 use crate::app::AppState;
 use crate::auth::policy::Authorized;
 use crate::error::{AppError, AppResult};
@@ -29,35 +23,11 @@ use crate::http::Cursor;
 use crate::journal::{self, Entry};
 use crate::schema::{changes, webhook_deliveries, webhook_subscriptions};
 
-/// How long a receiver may take to answer.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
-/// A claimed subscription is left alone by other workers for this long.
-const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// Retries stop (and the subscription is disabled) after failing this long.
 pub const RETRY_WINDOW: chrono::Duration = chrono::Duration::days(3);
 const MAX_BACKOFF: chrono::Duration = chrono::Duration::hours(6);
 
-/// A running worker; [`Worker::stop`] lets the current delivery finish, then ends it.
-pub struct Worker {
-    stop: watch::Sender<bool>,
-    done: actix_web::rt::task::JoinHandle<()>,
-}
-
-impl Worker {
-    /// Starts the worker on the current (actix) runtime.
-    pub fn start(state: web::Data<AppState>) -> Worker {
-        let (stop, stopped) = watch::channel(false);
-        let done = actix_web::rt::spawn(run(state, stopped));
-        Worker { stop, done }
-    }
-
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.done.await;
-    }
-}
-
-fn client(allow_private: bool) -> awc::Client {
+pub fn client(allow_private: bool) -> awc::Client {
     // rustls needs a process-wide crypto provider; installing twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let resolver = actix_tls::connect::Resolver::custom(GuardedResolver { allow_private });
@@ -73,30 +43,6 @@ fn client(allow_private: bool) -> awc::Client {
             concat!("learnweek-webhooks/", env!("CARGO_PKG_VERSION")),
         ))
         .finish()
-}
-
-async fn run(state: web::Data<AppState>, mut stopped: watch::Receiver<bool>) {
-    let client = client(state.config.webhook_allow_private);
-    let poll = Duration::from_millis(state.config.webhook_poll_ms.max(10));
-    loop {
-        loop {
-            if *stopped.borrow() {
-                return;
-            }
-            match deliver_next(&state, &client).await {
-                Ok(true) => continue,
-                Ok(false) => break,
-                Err(e) => {
-                    log::warn!("webhook delivery: {e}");
-                    break;
-                }
-            }
-        }
-        tokio::select! {
-            _ = stopped.changed() => return,
-            _ = actix_web::rt::time::sleep(poll) => {}
-        }
-    }
 }
 
 /// The JSON body of a delivery: ids, not payloads.
@@ -121,35 +67,23 @@ pub fn sign(key: &[u8], message_id: &str, timestamp: i64, body: &[u8]) -> AppRes
     ))
 }
 
-/// Claims one due subscription and delivers its next change. Returns whether there was one.
-pub async fn deliver_next(state: &AppState, client: &awc::Client) -> AppResult<bool> {
-    let mut conn = state.conn().await?;
-    let claimed: Option<Webhook> = diesel::sql_query(
-        "UPDATE webhook_subscriptions SET next_attempt_at = now() + make_interval(secs => $1) \
-         WHERE id = ( \
-           SELECT s.id FROM webhook_subscriptions s \
-           WHERE s.active AND s.next_attempt_at <= now() \
-             AND EXISTS (SELECT 1 FROM changes c WHERE c.seq > s.cursor AND c.type = ANY (s.types)) \
-           ORDER BY s.next_attempt_at LIMIT 1 \
-           FOR UPDATE SKIP LOCKED) \
-         RETURNING id, url, types, secret, unit_id, active, disabled_reason, cursor, next_attempt_at, \
-                   failing_since, attempts, created_by, created_at, updated_at",
-    )
-    .bind::<diesel::sql_types::Double, _>(LEASE.num_seconds() as f64)
-    .get_result(&mut conn)
-    .await
-    .optional()?;
-    let Some(sub) = claimed else {
-        return Ok(false);
-    };
+/// Delivers the next change of a subscription this worker has leased.
+pub async fn deliver(
+    state: web::Data<AppState>,
+    client: awc::Client,
+    claimed: Claimed,
+) -> AppResult<()> {
+    let Claimed {
+        webhook: sub,
+        leased_until: lease,
+    } = claimed;
     let change: ChangeRow = changes::table
         .select(ChangeRow::as_select())
         .filter(changes::seq.gt(sub.cursor))
         .filter(changes::type_.eq_any(&sub.types))
         .order(changes::seq)
-        .first(&mut conn)
+        .first(&mut state.conn().await?)
         .await?;
-    drop(conn);
 
     let message_id = format!("msg_{}", change.seq);
     let body = serde_json::to_vec(&Message {
@@ -179,29 +113,38 @@ pub async fn deliver_next(state: &AppState, client: &awc::Client) -> AppResult<b
         Ok(res) => (Some(res.status().as_u16()), None),
         Err(e) => (None, Some(e.to_string())),
     };
-    record(
-        state,
-        &sub,
-        &change,
-        &message_id,
+    let outcome = Outcome {
+        message_id,
         status,
         error,
         duration_ms,
-    )
-    .await?;
-    Ok(true)
+    };
+    record(&state, &sub, lease, &change, outcome).await
 }
 
-/// Writes the attempt and moves the subscription on: next change, retry later, or disabled.
-async fn record(
-    state: &AppState,
-    sub: &Webhook,
-    change: &ChangeRow,
-    message_id: &str,
+/// What one attempt got.
+struct Outcome {
+    message_id: String,
     status: Option<u16>,
     error: Option<String>,
     duration_ms: i32,
+}
+
+/// Writes the attempt and moves the subscription on: next change, retry later, or disabled.
+/// The lease ends with it, in the same statement.
+async fn record(
+    state: &AppState,
+    sub: &Webhook,
+    lease: DateTime<Utc>,
+    change: &ChangeRow,
+    outcome: Outcome,
 ) -> AppResult<()> {
+    let Outcome {
+        message_id,
+        status,
+        error,
+        duration_ms,
+    } = outcome;
     let succeeded = status.is_some_and(|s| (200..300).contains(&s));
     let gone = status == Some(410);
     let attempt = sub.attempts + 1;
@@ -211,7 +154,7 @@ async fn record(
         .values((
             webhook_deliveries::subscription_id.eq(sub.id),
             webhook_deliveries::change_seq.eq(change.seq),
-            webhook_deliveries::message_id.eq(message_id),
+            webhook_deliveries::message_id.eq(&message_id),
             webhook_deliveries::attempt.eq(attempt),
             webhook_deliveries::status_code.eq(status.map(i32::from)),
             webhook_deliveries::error.eq(&error),
@@ -220,9 +163,12 @@ async fn record(
         ))
         .execute(&mut conn)
         .await?;
+    // Only while the lease is still this worker's: had it expired and another worker claimed
+    // the subscription, that one records (and may deliver this change again: at least once).
     let target = webhook_subscriptions::table
         .find(sub.id)
-        .filter(webhook_subscriptions::cursor.eq(sub.cursor));
+        .filter(webhook_subscriptions::cursor.eq(sub.cursor))
+        .filter(webhook_subscriptions::leased_until.eq(lease));
     if succeeded {
         diesel::update(target)
             .set((
@@ -230,6 +176,7 @@ async fn record(
                 webhook_subscriptions::attempts.eq(0),
                 webhook_subscriptions::failing_since.eq(None::<DateTime<Utc>>),
                 webhook_subscriptions::next_attempt_at.eq(now),
+                webhook_subscriptions::leased_until.eq(None::<DateTime<Utc>>),
             ))
             .execute(&mut conn)
             .await?;
@@ -254,6 +201,7 @@ async fn record(
             webhook_subscriptions::attempts.eq(attempt),
             webhook_subscriptions::failing_since.eq(Some(failing_since)),
             webhook_subscriptions::next_attempt_at.eq(now + backoff),
+            webhook_subscriptions::leased_until.eq(None::<DateTime<Utc>>),
         ))
         .execute(&mut conn)
         .await?;
@@ -284,20 +232,4 @@ async fn disable(conn: &mut AsyncPgConnection, id: uuid::Uuid, reason: &str) -> 
         journal::record(conn, &Authorized::system("webhook-delivery"), &[change]).await
     })
     .await
-}
-
-/// Changes waiting for active subscriptions (for `/metrics`).
-pub async fn backlog(state: &AppState) -> AppResult<i64> {
-    #[derive(diesel::QueryableByName)]
-    struct Backlog {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let row: Backlog = diesel::sql_query(
-        "SELECT count(*) AS n FROM webhook_subscriptions s JOIN changes c \
-           ON c.seq > s.cursor AND c.type = ANY (s.types) WHERE s.active",
-    )
-    .get_result(&mut state.conn().await?)
-    .await?;
-    Ok(row.n)
 }
