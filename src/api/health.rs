@@ -19,14 +19,24 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "The health", body = Health)))]
+#[utoipa::path(
+    tag = "operations",
+    operation_id = "getHealth",
+    security(()),
+    responses((status = 200, description = "The process is up", body = Health))
+)]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// The database is reachable and the schema is at this binary's version.
-#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "The readiness", body = Health)))]
+#[utoipa::path(
+    tag = "operations",
+    operation_id = "getReadiness",
+    security(()),
+    responses((status = 200, description = "Ready to serve", body = Health))
+)]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     crate::db::check_ready(&state.pool, &state.schema_version).await?;

@@ -269,7 +269,7 @@ fn merge(
 /// List webhook subscriptions.
 ///
 /// Roles: admin (all); editor or viewer (its unit's).
-#[utoipa::path(tag = "webhooks", params(PageParams), security(("bearer" = [])), responses((status = 200, description = "A page of webhooks", body = Page<Webhook>)))]
+#[utoipa::path(tag = "webhooks", operation_id = "listWebhooks", params(PageParams), security(("bearer" = [])), responses((status = 200, description = "A page of webhooks", body = Page<Webhook>)))]
 #[get("/webhooks")]
 pub async fn list(
     req: HttpRequest,
@@ -367,7 +367,7 @@ pub async fn create(
 /// A webhook subscription (without its secret).
 ///
 /// Roles: admin; editor or viewer of its unit.
-#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, description = "The webhook", body = Webhook)))]
+#[utoipa::path(tag = "webhooks", operation_id = "getWebhook", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 200, description = "The webhook", body = Webhook)))]
 #[get("/webhooks/{id}")]
 pub async fn show(
     req: HttpRequest,
@@ -476,7 +476,7 @@ pub async fn update(
 /// Unsubscribe.
 ///
 /// Roles: admin; editor or viewer of its unit.
-#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+#[utoipa::path(tag = "webhooks", operation_id = "deleteWebhook", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/webhooks/{id}")]
 pub async fn remove(
     state: web::Data<AppState>,
