@@ -21,6 +21,7 @@ use crate::http::metrics::Metrics;
 use crate::http::rate_limit::RateLimits;
 use crate::http::route_info::RouteTable;
 use crate::http::{extractor_errors, idempotency, metrics, rate_limit, request_id};
+use crate::read_cache::{KeyIndex, ReadCache};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -35,6 +36,10 @@ pub struct AppState {
     pub feed_validators: ValidatorCache,
     /// Turns for bulk ingestion (tally batches and CSV imports): one at a time.
     pub bulk_ingest: tokio::sync::Semaphore,
+    /// Campaigns by id or slug, while unchanged.
+    pub campaigns_by_key: KeyIndex<crate::api::campaigns::Campaign>,
+    /// Computed summaries, while their campaign is unchanged.
+    pub summaries: ReadCache<crate::api::summary::Summary>,
 }
 
 impl AppState {
@@ -50,6 +55,8 @@ impl AppState {
             change_signal: Arc::default(),
             feed_validators: ValidatorCache::default(),
             bulk_ingest: tokio::sync::Semaphore::new(1),
+            campaigns_by_key: KeyIndex::new(10_000),
+            summaries: ReadCache::new(10_000),
             config: Arc::new(config),
             schema_version: crate::db::latest_migration_version(),
         })

@@ -108,6 +108,27 @@ impl Entry {
     }
 }
 
+/// The campaigns `entries` touch, comma-separated, or `*` when a change belongs to no campaign
+/// (a unit, an account) or to too many to list (a payload holds at most 8,000 bytes).
+fn notification_payload(entries: &[Entry]) -> String {
+    let mut campaigns: Vec<Uuid> = Vec::new();
+    for e in entries {
+        match e.campaign_id {
+            None => return crate::change_signal::EVERY_CAMPAIGN.into(),
+            Some(c) if !campaigns.contains(&c) => campaigns.push(c),
+            Some(_) => {}
+        }
+        if campaigns.len() > 100 {
+            return crate::change_signal::EVERY_CAMPAIGN.into();
+        }
+    }
+    campaigns
+        .iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Serialized once, straight to text: PostgreSQL parses it into `jsonb` (cheaper than building
 /// a `serde_json::Value` per row for batches of thousands).
 fn to_json(value: &impl Serialize) -> AppResult<String> {
@@ -162,10 +183,12 @@ pub async fn record(
     .await?;
 
     // The lock (held to commit) makes sequence order commit order; the notification, like
-    // `NOTIFY`, is only delivered at commit. One round trip for both.
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1), pg_notify($2, '')")
+    // `NOTIFY`, is only delivered at commit, and names the campaigns touched so caches of
+    // other campaigns stay. One round trip for both.
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1), pg_notify($2, $3)")
         .bind::<diesel::sql_types::BigInt, _>(CHANGE_ORDER_LOCK_KEY)
         .bind::<Text, _>(CHANGES_CHANNEL)
+        .bind::<Text, _>(notification_payload(entries))
         .execute(conn)
         .await?;
     let change_ops: Vec<&str> = entries.iter().map(|e| e.op.change_op()).collect();

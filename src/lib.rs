@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod journal;
 pub mod openapi;
+pub mod read_cache;
 pub mod schema;
 pub mod seed;
 pub mod text_enum;

@@ -1,5 +1,7 @@
 //! `/campaigns`: one edition of the activity week.
 
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -225,6 +227,38 @@ pub async fn find(conn: &mut AsyncPgConnection, id_or_slug: &str) -> AppResult<C
         Err(_) => query.filter(campaigns::slug.eq(id_or_slug.to_string())),
     };
     Ok(query.first(conn).await?)
+}
+
+/// [`find`] for readers: the public may be answered from memory while the campaign is
+/// unchanged (no database round trip); token holders read their own writes at once.
+pub async fn find_for(
+    state: &AppState,
+    caller: &MaybePrincipal,
+    id_or_slug: &str,
+) -> AppResult<Arc<Campaign>> {
+    if caller.sees_everything() {
+        return Ok(Arc::new(find(&mut *state.conn().await?, id_or_slug).await?));
+    }
+    find_cached(state, id_or_slug).await
+}
+
+/// [`find`] served from memory while the campaign is unchanged.
+pub async fn find_cached(state: &AppState, id_or_slug: &str) -> AppResult<Arc<Campaign>> {
+    let signal = &state.change_signal;
+    if let Some(campaign) = state.campaigns_by_key.get(signal, id_or_slug) {
+        return Ok(campaign);
+    }
+    let mut conn = state.conn().await?;
+    let found = find(&mut conn, id_or_slug).await?;
+    let Some(stamp) = signal.campaign_stamp(found.id) else {
+        return Ok(Arc::new(found));
+    };
+    // Read again after the stamp: a change committed meanwhile then moves the stamp.
+    let campaign = Arc::new(find(&mut conn, &found.id.to_string()).await?);
+    state
+        .campaigns_by_key
+        .put(id_or_slug, campaign.id, stamp, campaign.clone());
+    Ok(campaign)
 }
 
 /// The same, locking the row for the rest of the transaction.

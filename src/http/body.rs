@@ -27,25 +27,38 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok =
-            has_content_type(req, &["application/json", "application/merge-patch+json"]);
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map_or(DEFAULT_JSON_LIMIT, |l| l.0);
-        let declared = declared_length(req);
-        let payload = payload.take();
-        Box::pin(async move {
-            if !content_type_ok {
-                return Err(AppError::unsupported_media_type("application/json"));
-            }
-            if declared.is_some_and(|len| len > limit) {
-                return Err(AppError::payload_too_large(limit));
-            }
-            let bytes = read_body(payload, limit).await?;
-            parse_json(&bytes).map(JsonBody)
-        })
+        let read = read_json(req, payload.take());
+        Box::pin(async move { read.await.map(JsonBody) })
     }
 }
+
+/// Reads and parses a JSON body as [`JsonBody`] does, for handlers that must decide something
+/// (who may call) before the body is read.
+pub fn read_json<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: Payload,
+) -> LocalBoxFuture<'static, AppResult<T>> {
+    let content_type_ok =
+        has_content_type(req, &["application/json", "application/merge-patch+json"]);
+    let limit = req
+        .app_data::<BodyLimit>()
+        .map_or(DEFAULT_JSON_LIMIT, |l| l.0);
+    let declared = declared_length(req);
+    Box::pin(async move {
+        if !content_type_ok {
+            return Err(AppError::unsupported_media_type("application/json"));
+        }
+        if declared.is_some_and(|len| len > limit) {
+            return Err(AppError::payload_too_large(limit));
+        }
+        let bytes = read_body_within(payload, limit, BODY_DEADLINE).await?;
+        parse_json(&bytes)
+    })
+}
+
+/// A body must arrive within this time: a client that trickles it holds a connection, never
+/// more.
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// True when the request's media type (ignoring parameters) is one of `accepted`.
 pub fn has_content_type(req: &HttpRequest, accepted: &[&str]) -> bool {

@@ -16,7 +16,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration as StdDuration;
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -32,7 +31,7 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
-use crate::http::body::read_body_within;
+use crate::http::body::{BODY_DEADLINE, read_body_within};
 use crate::http::conditional::{etag_of_bytes, hex};
 use crate::http::route_info::RouteTable;
 use crate::schema::idempotency_keys;
@@ -44,9 +43,6 @@ pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 pub const TTL: Duration = Duration::hours(24);
 /// The largest body any POST accepts (CSV import).
 const MAX_BODY: usize = 10 << 20;
-/// A body must arrive within this time: a client that trickles it holds a connection, never
-/// more.
-pub const BODY_DEADLINE: StdDuration = StdDuration::from_secs(60);
 
 /// A request's key, on its way to the write's transaction (see [`claim`]).
 #[derive(Debug)]

@@ -21,8 +21,10 @@ use super::upsert::TallyDraft;
 use super::{MAX_BATCH, Outcome, Source, Tally, TallyInput, apply_many};
 use crate::app::AppState;
 use crate::auth::Principal;
+use crate::auth::{Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::{JsonBody, json_ok};
+use crate::http::body::read_json;
+use crate::http::json_ok;
 
 /// The body of `POST /tallies/batch`.
 #[derive(Debug, ToSchema)]
@@ -93,16 +95,18 @@ pub async fn batch(
     req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
-    body: JsonBody<BatchInput>,
+    payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    if body.0.items.is_empty() {
+    // Who may send tallies at all is known before a byte of the body is read.
+    authorize(&principal, Subject::Tally, &[])?;
+    let body: BatchInput = read_json(&req, payload.into_inner()).await?;
+    if body.items.is_empty() {
         return Err(AppError::invalid_field(
             "items",
             "must hold at least one tally",
         ));
     }
     let drafts: Vec<TallyDraft> = body
-        .0
         .items
         .into_iter()
         .enumerate()

@@ -15,8 +15,9 @@ use uuid::Uuid;
 use super::{BatchResult, Category, MAX_BATCH, Measure, Source, TallyDraft, apply_many};
 use crate::app::AppState;
 use crate::auth::Principal;
+use crate::auth::{Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::body::{declared_length, has_content_type, read_body};
+use crate::http::body::{BODY_DEADLINE, declared_length, has_content_type, read_body_within};
 use crate::http::json_ok;
 use crate::schema::units;
 use crate::validate::Checks;
@@ -106,18 +107,15 @@ pub async fn import(
     principal: Principal,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
+    // Who may send tallies at all is known before a byte of the body is read.
+    authorize(&principal, Subject::Tally, &[])?;
     if !has_content_type(&req, &["text/csv", "application/csv"]) {
         return Err(AppError::unsupported_media_type("text/csv"));
     }
     if declared_length(&req).is_some_and(|len| len > CSV_LIMIT) {
         return Err(AppError::payload_too_large(CSV_LIMIT));
     }
-    let _turn = state
-        .bulk_ingest
-        .acquire()
-        .await
-        .map_err(AppError::internal)?;
-    let bytes = read_body(payload.into_inner(), CSV_LIMIT).await?;
+    let bytes = read_body_within(payload.into_inner(), CSV_LIMIT, BODY_DEADLINE).await?;
     let text = decode(&bytes)?;
     let file = {
         let mut conn = state.conn().await?;

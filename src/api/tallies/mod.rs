@@ -399,6 +399,14 @@ async fn apply_many(
     default_source: Source,
 ) -> AppResult<Vec<(Tally, Outcome)>> {
     let input_len = drafts.len();
+    // One bulk ingestion at a time per process: each holds tens of megabytes while it runs
+    // (rows, history, audit), and on a small box the database sets the pace anyway. Taken
+    // only now that the body is read and parsed: a slow sender holds no turn.
+    let _turn = state
+        .bulk_ingest
+        .acquire()
+        .await
+        .map_err(AppError::internal)?;
     let mut conn = state.conn().await?;
     let outcomes = conn
         .transaction::<_, AppError, _>(async move |conn| {

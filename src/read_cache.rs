@@ -1,0 +1,106 @@
+//! Computed answers of one campaign (its summary, a rendered feed, a report), kept until the
+//! campaign changes. Validity comes from the change signal ([`ChangeSignal::campaign_stamp`]):
+//! an entry computed at a stamp is served while the stamp is unchanged, so a change is visible
+//! at the next request after its commit is notified. While the signal is not live, nothing is
+//! cached.
+//!
+//! One computation per key at a time: concurrent misses wait for the first instead of all
+//! asking the database (a herd of pollers would otherwise take every pooled connection).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use uuid::Uuid;
+
+use crate::change_signal::{ChangeSignal, Stamp};
+use crate::error::AppResult;
+
+type Slot<V> = Arc<tokio::sync::Mutex<Option<(Stamp, Arc<V>)>>>;
+
+pub struct ReadCache<V> {
+    slots: Mutex<HashMap<(Uuid, String), Slot<V>>>,
+    /// At most this many keys; beyond it the whole map is dropped (a crude but bounded LRU:
+    /// keys are few per campaign, and a refill costs one computation each).
+    max_keys: usize,
+}
+
+impl<V> ReadCache<V> {
+    pub fn new(max_keys: usize) -> Self {
+        ReadCache {
+            slots: Mutex::new(HashMap::new()),
+            max_keys,
+        }
+    }
+
+    /// The value of `key` for `campaign`, from the cache while the campaign is unchanged,
+    /// else from `compute`.
+    pub async fn get_or_compute<F>(
+        &self,
+        signal: &ChangeSignal,
+        campaign: Uuid,
+        key: &str,
+        compute: F,
+    ) -> AppResult<Arc<V>>
+    where
+        F: Future<Output = AppResult<V>>,
+    {
+        // Read before computing: a change during the computation leaves the entry stale.
+        let Some(stamp) = signal.campaign_stamp(campaign) else {
+            return compute.await.map(Arc::new);
+        };
+        let slot = self.slot(campaign, key);
+        let mut entry = slot.lock().await;
+        if let Some((at, value)) = entry.as_ref()
+            && *at == stamp
+        {
+            return Ok(value.clone());
+        }
+        let value = Arc::new(compute.await?);
+        *entry = Some((stamp, value.clone()));
+        Ok(value)
+    }
+
+    fn slot(&self, campaign: Uuid, key: &str) -> Slot<V> {
+        let Ok(mut slots) = self.slots.lock() else {
+            return Arc::default();
+        };
+        if slots.len() >= self.max_keys && !slots.contains_key(&(campaign, key.to_owned())) {
+            slots.clear();
+        }
+        slots.entry((campaign, key.to_owned())).or_default().clone()
+    }
+}
+
+/// Values found by a key that is not their campaign's id (a campaign by its slug), kept
+/// while that campaign is unchanged.
+pub struct KeyIndex<V> {
+    entries: Mutex<HashMap<String, (Uuid, Stamp, Arc<V>)>>,
+    max_keys: usize,
+}
+
+impl<V> KeyIndex<V> {
+    pub fn new(max_keys: usize) -> Self {
+        KeyIndex {
+            entries: Mutex::new(HashMap::new()),
+            max_keys,
+        }
+    }
+
+    pub fn get(&self, signal: &ChangeSignal, key: &str) -> Option<Arc<V>> {
+        let entries = self.entries.lock().ok()?;
+        let (campaign, stamp, value) = entries.get(key)?;
+        (signal.campaign_stamp(*campaign) == Some(*stamp)).then(|| value.clone())
+    }
+
+    /// Keeps `value` of `campaign` under `key`; `stamp` must have been read before `value`
+    /// was, so a change in between leaves the entry stale rather than wrong.
+    pub fn put(&self, key: &str, campaign: Uuid, stamp: Stamp, value: Arc<V>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= self.max_keys {
+                entries.clear();
+            }
+            entries.insert(key.to_owned(), (campaign, stamp, value));
+        }
+    }
+}
