@@ -74,8 +74,11 @@ impl<V> ReadCache<V> {
 
 /// Values found by a key that is not their campaign's id (a campaign by its slug), kept
 /// while that campaign is unchanged.
+/// A value, its campaign, and the campaign's stamp when it was read.
+type Indexed<V> = (Uuid, Stamp, Arc<V>);
+
 pub struct KeyIndex<V> {
-    entries: Mutex<HashMap<String, (Uuid, Stamp, Arc<V>)>>,
+    entries: Mutex<HashMap<String, Indexed<V>>>,
     max_keys: usize,
 }
 
