@@ -36,6 +36,7 @@ pub struct AppState {
     pub feed_validators: ValidatorCache,
     /// Turns for bulk ingestion (tally batches and CSV imports): one at a time.
     pub bulk_ingest: tokio::sync::Semaphore,
+    pub readiness: crate::db::ReadinessProbe,
     /// Campaigns by id or slug, while unchanged.
     pub campaigns_by_key: KeyIndex<crate::api::campaigns::Campaign>,
     /// Computed summaries, while their campaign is unchanged.
@@ -55,6 +56,7 @@ impl AppState {
             change_signal: Arc::default(),
             feed_validators: ValidatorCache::default(),
             bulk_ingest: tokio::sync::Semaphore::new(1),
+            readiness: Default::default(),
             campaigns_by_key: KeyIndex::new(10_000),
             summaries: ReadCache::new(10_000),
             config: Arc::new(config),

@@ -252,6 +252,10 @@ async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), Str
         .shutdown_timeout(10)
         .run();
     log::info!("listening on http://{bind} (docs at http://{bind}/swagger-ui/)");
+    let metrics_server = match state.config.metrics_bind.clone() {
+        Some(metrics_bind) => Some(metrics_listener(state.clone(), &metrics_bind)?),
+        None => None,
+    };
     let worker = crate::api::webhooks::Worker::start(state.clone());
     let (stop_listening, stopped) = tokio::sync::watch::channel(false);
     let listener = actix_web::rt::spawn(crate::change_signal::listen(
@@ -260,11 +264,39 @@ async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), Str
         stopped,
     ));
     let served = server.await.map_err(|e| e.to_string());
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.stop(true).await;
+    }
     // The server has drained; let the current webhook delivery finish before exiting.
     worker.stop().await;
     let _ = stop_listening.send(true);
     let _ = listener.await;
     served
+}
+
+/// `GET /metrics` without a token, on an address of its own (for Prometheus on an internal
+/// network); the API's own `/metrics` wants a token.
+fn metrics_listener(
+    state: web::Data<AppState>,
+    bind: &str,
+) -> Result<actix_web::dev::ServerHandle, String> {
+    let server = HttpServer::new(move || {
+        actix_web::App::new().app_data(state.clone()).route(
+            "/metrics",
+            web::get().to(|state: web::Data<AppState>| async move {
+                crate::api::health::exposition(&state).await
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(bind)
+    .map_err(|e| format!("cannot listen on {bind} (LEARNWEEK_METRICS_BIND): {e}"))?
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    log::info!("metrics on http://{bind}/metrics");
+    Ok(handle)
 }
 
 /// Periodic clean-up: expired idempotency keys, idle rate-limit buckets.

@@ -16,6 +16,8 @@ pub struct Config {
     pub pool_size: usize,
     /// Requests per minute per token (or per client IP when anonymous); 0 disables.
     pub rate_limit_per_minute: u32,
+    /// Where to serve `/metrics` without a token (unset: only on the API, with a token).
+    pub metrics_bind: Option<String>,
     /// Login and refresh attempts per minute per client IP; 0 disables.
     pub login_rate_per_minute: u32,
     /// First webhook retry delay; it doubles with each failure (capped at 6 hours).
@@ -47,6 +49,7 @@ impl Config {
             pool_size: parse_var("LEARNWEEK_DB_POOL_SIZE", 8)?,
             rate_limit_per_minute: parse_var("LEARNWEEK_RATE_LIMIT_PER_MINUTE", 1200)?,
             login_rate_per_minute: parse_var("LEARNWEEK_LOGIN_RATE_PER_MINUTE", 20)?,
+            metrics_bind: var("LEARNWEEK_METRICS_BIND"),
             webhook_retry_base_ms: parse_var("LEARNWEEK_WEBHOOK_RETRY_BASE_MS", 5000)?,
             webhook_poll_ms: parse_var("LEARNWEEK_WEBHOOK_POLL_MS", 1000)?,
         })

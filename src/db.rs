@@ -101,6 +101,37 @@ pub async fn check_ready(pool: &DbPool, expected_version: &str) -> AppResult<()>
     }
 }
 
+/// `/readyz` answered from a check at most a second old: load balancers and monitors may poll
+/// it as often as they like without each poll taking a pooled connection.
+#[derive(Debug, Default)]
+pub struct ReadinessProbe {
+    last: tokio::sync::Mutex<Option<(std::time::Instant, Result<(), String>)>>,
+}
+
+const READINESS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl ReadinessProbe {
+    pub async fn check(&self, pool: &DbPool, expected_version: &str) -> AppResult<()> {
+        // Concurrent polls wait for one check rather than each running their own.
+        let mut last = self.last.lock().await;
+        let fresh = last
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < READINESS_TTL)
+            .map(|(_, result)| result.clone());
+        let result = match fresh {
+            Some(result) => result,
+            None => {
+                let result = check_ready(pool, expected_version)
+                    .await
+                    .map_err(|e| e.to_string());
+                *last = Some((std::time::Instant::now(), result.clone()));
+                result
+            }
+        };
+        result.map_err(AppError::unavailable)
+    }
+}
+
 /// Creates `name` if it does not exist (used for the embedded cluster and the test harness).
 pub async fn ensure_database(admin_url: &str, name: &str) -> Result<(), String> {
     use diesel::sql_types::Text;

@@ -685,11 +685,19 @@ pub async fn create_member(
     id: web::Path<String>,
     body: JsonBody<MemberInput>,
 ) -> AppResult<HttpResponse> {
-    let auth = authorize(&principal, Subject::CommitteeMember, &[body.0.unit_id])?;
+    authorize(&principal, Subject::CommitteeMember, &[body.0.unit_id])?;
     let mut conn = state.conn().await?;
     let campaign = campaigns::find(&mut conn, &id).await?;
     let member = conn
         .transaction::<_, AppError, _>(async |conn| {
+            // A unit seats its staff in its own working group only, not in the leading group
+            // or another unit's: the body's unit is an owner of the seat too.
+            let body_unit = unit_of_body(conn, campaign.id, body.0.body_id).await?;
+            let auth = authorize(
+                &principal,
+                Subject::CommitteeMember,
+                &[body.0.unit_id, body_unit],
+            )?;
             insert_member(conn, &auth, campaign.id, Uuid::now_v7(), body.0).await
         })
         .await?;
@@ -698,6 +706,23 @@ pub async fn create_member(
         campaign.id, member.id
     );
     created(&req, location, &member)
+}
+
+/// The unit a body belongs to (`None` for the leading group, the office, ...). An unknown body
+/// is left to validation (422 on `body_id`), so it counts as no unit here.
+async fn unit_of_body(
+    conn: &mut AsyncPgConnection,
+    campaign_id: Uuid,
+    body_id: Uuid,
+) -> AppResult<Option<Uuid>> {
+    let unit: Option<Option<Uuid>> = committee_bodies::table
+        .filter(committee_bodies::campaign_id.eq(campaign_id))
+        .filter(committee_bodies::id.eq(body_id))
+        .select(committee_bodies::unit_id)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(unit.flatten())
 }
 
 /// Validates and inserts a member, journaled (POST and the seed loader).
@@ -790,10 +815,11 @@ pub async fn update_member(
             // Refuse callers who may not touch the row before looking at what they send.
             authorize(&principal, Subject::CommitteeMember, &[before.unit_id])?;
             let input = merge_patch::merged(&MemberInput::from(&before), &patch.0)?;
+            let body_unit = unit_of_body(conn, campaign.id, input.body_id).await?;
             let auth = authorize(
                 &principal,
                 Subject::CommitteeMember,
-                &[before.unit_id, input.unit_id],
+                &[before.unit_id, input.unit_id, body_unit],
             )?;
             if_match.check(&before)?;
             input.validate(conn, campaign.id).await?;

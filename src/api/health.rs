@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
+use crate::auth::Principal;
 use crate::error::AppResult;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -39,21 +40,32 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    crate::db::check_ready(&state.pool, &state.schema_version).await?;
+    state
+        .readiness
+        .check(&state.pool, &state.schema_version)
+        .await?;
     Ok(HttpResponse::Ok().json(Health { status: "ready" }))
 }
 
 /// Prometheus metrics: requests by route and status, latency histogram, connection pool,
-/// webhook backlog.
+/// webhook backlog, password checks. None of it is read from the database.
+///
+/// Roles: any valid token. Without one, scrape the separate listener of
+/// `LEARNWEEK_METRICS_BIND` (meant for an internal network).
 #[utoipa::path(
     tag = "operations",
     operation_id = "getMetrics",
-    security(()),
+    security(("bearer" = [])),
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String))
 )]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let text = state.metrics.render(&state).await;
+pub async fn metrics(state: web::Data<AppState>, _caller: Principal) -> HttpResponse {
+    exposition(&state).await
+}
+
+/// The metrics page (also served, without a token, on `LEARNWEEK_METRICS_BIND`).
+pub async fn exposition(state: &AppState) -> HttpResponse {
+    let text = state.metrics.render(state).await;
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text)

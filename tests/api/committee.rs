@@ -911,3 +911,55 @@ async fn bodies_and_members_are_listed_with_filters_and_pages() {
         .await;
     res.problem(404);
 }
+
+/// An editor seats its unit's staff in its unit's own working group only: not as chair of the
+/// leading group, not in another unit's group (found by the security review).
+#[actix_web::test]
+async fn editors_seat_members_only_in_their_units_bodies() {
+    let app = TestApp::spawn().await;
+    let campaign = app.campaign("seats-2014").await;
+    let slug = "seats-2014";
+    let mine = app.unit("高州市文化局").await;
+    let theirs = app.unit("高州市体育局").await;
+    let leading = body(
+        &app,
+        slug,
+        json!({"name": "领导小组", "kind": "leading_group"}),
+    )
+    .await;
+    let own_group = body(
+        &app,
+        slug,
+        json!({"name": "文化局工作小组", "kind": "unit_working_group", "unit_id": mine}),
+    )
+    .await;
+    let their_group = body(
+        &app,
+        slug,
+        json!({"name": "体育局工作小组", "kind": "unit_working_group", "unit_id": theirs}),
+    )
+    .await;
+    let editor = app.token(Role::Editor, Some(mine)).await;
+    let seat = |body: &Value, role: &str| json!({"body_id": id_of(body), "name": "李明", "committee_role": role, "unit_id": mine});
+    for target in [&leading, &their_group] {
+        let res = post_member(&app, &editor, slug, seat(target, "chair")).await;
+        res.problem(403);
+    }
+    let res = post_member(&app, &editor, slug, seat(&own_group, "member")).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    // Nor can a seat be moved out of the unit's group afterwards.
+    let id = id_of(&res.json()).to_string();
+    let res = app
+        .patch(&format!(
+            "/api/v1/campaigns/{}/committee/members/{id}",
+            campaign["id"].as_str().unwrap()
+        ))
+        .bearer(&editor)
+        .json(json!({"body_id": id_of(&leading), "committee_role": "chair"}))
+        .send()
+        .await;
+    res.problem(403);
+    // The committee office seats anyone anywhere.
+    let res = post_member(&app, &app.admin, slug, seat(&leading, "chair")).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+}

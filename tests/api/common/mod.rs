@@ -201,6 +201,7 @@ pub fn test_config(database_url: &str) -> Config {
         pool_size: 8,
         rate_limit_per_minute: 0,
         login_rate_per_minute: 0,
+        metrics_bind: None,
         webhook_retry_base_ms: 200,
         webhook_poll_ms: 50,
     }
