@@ -12,6 +12,7 @@ mod committee;
 mod conventions;
 mod events;
 mod feeds;
+mod hostile;
 mod idempotency;
 mod media_reports;
 mod operations;
