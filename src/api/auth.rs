@@ -113,6 +113,8 @@ pub async fn login(
     }
     checks.finish()?;
     let key = username.trim().to_lowercase();
+    // Held to the end: logins take pooled connections one per core at most (see `Turn`).
+    let turn = password::turn().await?;
     let mut conn = state.conn().await?;
     reserve_attempt(&mut conn, &key).await?;
 
@@ -129,11 +131,10 @@ pub async fn login(
         .await
         .optional()?;
     let stored_hash = account.as_ref().map(|a| a.1.clone());
-    // Hashing takes tens of milliseconds and may wait for a turn: no pooled connection waits
-    // with it.
+    // Hashing takes tens of milliseconds: no pooled connection waits for it.
     drop(conn);
     state.metrics.password_checked();
-    let password_ok = password::verify(password, stored_hash).await?;
+    let password_ok = password::verify(&turn, password, stored_hash).await?;
     let account = match account {
         Some(a) if password_ok && !a.4 => a,
         // The reserved attempt stays counted as a failure.

@@ -63,13 +63,25 @@ fn run_jobs(queue: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// Runs `work` on a hashing thread once a turn is free (503 after [`WAIT`]).
-async fn in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    let hashers = &*HASHERS;
-    let _turn = tokio::time::timeout(WAIT, hashers.turns.acquire())
+/// A turn at the hashing threads, held by one login (or password change) from its first
+/// database query to its answer: so at most one login per core uses pooled connections at a
+/// time, and a login flood cannot take the pool from everyone else.
+pub struct Turn {
+    _permit: tokio::sync::SemaphorePermit<'static>,
+}
+
+/// Waits for a turn (503 after [`WAIT`]).
+pub async fn turn() -> AppResult<Turn> {
+    let permit = tokio::time::timeout(WAIT, HASHERS.turns.acquire())
         .await
         .map_err(|_| AppError::busy("the server is busy checking other passwords; retry shortly"))?
         .map_err(AppError::internal)?;
+    Ok(Turn { _permit: permit })
+}
+
+/// Runs `work` on a hashing thread (the caller holds a [`Turn`]).
+async fn in_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    let hashers = &*HASHERS;
     let (done, result) = tokio::sync::oneshot::channel();
     // With a turn held there is room in the queue: one slot per thread, one job per turn.
     hashers
@@ -111,6 +123,7 @@ fn argon2_into(
 /// A new argon2id hash of `password` in the PHC string format, with the crate's default
 /// (OWASP) parameters.
 pub async fn hash(password: String) -> AppResult<String> {
+    let _turn = turn().await?;
     in_turn(move || {
         let params = Params::default();
         let mut salt = [0u8; 16];
@@ -133,7 +146,7 @@ pub async fn hash(password: String) -> AppResult<String> {
 
 /// Checks `password` against `stored`; with no stored hash (unknown user) it still spends the
 /// same time on a hash, so response times do not reveal which usernames exist.
-pub async fn verify(password: String, stored: Option<String>) -> AppResult<bool> {
+pub async fn verify(_turn: &Turn, password: String, stored: Option<String>) -> AppResult<bool> {
     in_turn(move || match stored.as_deref().map(PasswordHash::new) {
         Some(Ok(parsed)) => matches(password.as_bytes(), &parsed),
         _ => {
@@ -187,25 +200,21 @@ mod tests {
             stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{stored}"
         );
-        assert!(
-            verify("correct horse battery".into(), Some(stored.clone()))
-                .await
-                .unwrap()
-        );
-        assert!(!verify("wrong".into(), Some(stored)).await.unwrap());
-        assert!(!verify("x".into(), None).await.unwrap());
-        assert!(!verify("x".into(), Some("not a hash".into())).await.unwrap());
+        let t = turn().await.unwrap();
+        let check = |password: &str, stored: Option<&str>| {
+            verify(&t, password.into(), stored.map(str::to_owned))
+        };
+        assert!(check("correct horse battery", Some(&stored)).await.unwrap());
+        assert!(!check("wrong", Some(&stored)).await.unwrap());
+        assert!(!check("x", None).await.unwrap());
+        assert!(!check("x", Some("not a hash")).await.unwrap());
         // Hashes made by the crate's own `hash_password` (stored before this code) still verify.
         use argon2::PasswordHasher;
         let theirs = Argon2::default()
             .hash_password(b"hunter42")
             .unwrap()
             .to_string();
-        assert!(
-            verify("hunter42".into(), Some(theirs.clone()))
-                .await
-                .unwrap()
-        );
-        assert!(!verify("hunter43".into(), Some(theirs)).await.unwrap());
+        assert!(check("hunter42", Some(&theirs)).await.unwrap());
+        assert!(!check("hunter43", Some(&theirs)).await.unwrap());
     }
 }
