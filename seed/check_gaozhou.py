@@ -86,8 +86,9 @@ def main():
 
     # ---- campaign
     c = doc["campaign"]
-    exact_keys(c, ["slug", "name", "theme", "region", "year", "starts_on", "ends_on", "timezone", "notice_ref",
-                   "areas", "status"], "campaign")
+    exact_keys(c, ["slug", "name", "theme", "region", "region_code", "year", "starts_on", "ends_on", "timezone",
+                   "notice_ref", "areas", "status"], "campaign")
+    check(c["region_code"] == "440981", "campaign.region_code (GB/T 2260 code of 高州市)")
     check(c["slug"] == "gaozhou-2014", "campaign.slug")
     check(c["name"] == "高州市2014年全民终身学习活动周", "campaign.name")
     check(c["theme"] == "全民终身学习\u3000创造出彩人生", "campaign.theme (needs U+3000 between the phrases)")
@@ -183,7 +184,8 @@ def main():
         k = e["key"]
         exact_keys(e, ["key", "title", "kind", "summary", "description", "venue", "area", "starts_at", "ends_at",
                        "host", "co_organizers", "audience", "status", "visibility", "expected_participants", "tags",
-                       "illustrative"], f"event {k}")
+                       "highlight", "illustrative"], f"event {k}")
+        check(isinstance(e["highlight"], bool), f"event {k}: highlight")
         check(e["kind"] in EVENT_KINDS, f"event {k}: kind {e['kind']!r}")
         check(e["status"] in STATUSES, f"event {k}: status")
         check(e["visibility"] in VISIBILITIES, f"event {k}: visibility")

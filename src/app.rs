@@ -41,6 +41,8 @@ pub struct AppState {
     pub campaigns_by_key: KeyIndex<crate::api::campaigns::Campaign>,
     /// Computed summaries, while their campaign is unchanged.
     pub summaries: ReadCache<crate::api::summary::Summary>,
+    /// Regional sums, while nothing changed anywhere.
+    pub regions: ReadCache<crate::api::summary::RegionSummary>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             readiness: Default::default(),
             campaigns_by_key: KeyIndex::new(10_000),
             summaries: ReadCache::new(10_000),
+            regions: ReadCache::new(1_000),
             config: Arc::new(config),
             schema_version: crate::db::latest_migration_version(),
         })

@@ -46,16 +46,20 @@ impl ChangeSignal {
             .then(|| self.epoch.load(Ordering::Acquire))
     }
 
-    /// The state of `campaign`'s data now, or `None` while changes might go unnoticed.
+    /// The state of `campaign`'s data now, or `None` while changes might go unnoticed. The
+    /// nil id stands for every campaign (a value summed over many, like a region's figures).
     pub fn campaign_stamp(&self, campaign: Uuid) -> Option<Stamp> {
         if !self.live.load(Ordering::Acquire) {
             return None;
         }
         let shared = self.shared.load(Ordering::Acquire);
-        let campaign = self
-            .campaigns
-            .lock()
-            .map_or(u64::MAX, |m| m.get(&campaign).copied().unwrap_or(0));
+        let campaign = if campaign.is_nil() {
+            self.epoch.load(Ordering::Acquire)
+        } else {
+            self.campaigns
+                .lock()
+                .map_or(u64::MAX, |m| m.get(&campaign).copied().unwrap_or(0))
+        };
         Some(Stamp { shared, campaign })
     }
 

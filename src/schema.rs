@@ -28,6 +28,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        region_code -> Nullable<Text>,
     }
 }
 
@@ -193,6 +194,7 @@ diesel::table! {
         sequence -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        highlight -> Bool,
     }
 }
 

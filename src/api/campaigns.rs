@@ -59,6 +59,11 @@ pub struct CampaignInput {
     pub theme: Option<String>,
     #[schema(example = "广东省茂名市高州市", max_length = 200)]
     pub region: Option<String>,
+    /// The administrative division code (GB/T 2260) of `region`: editions of the week in one
+    /// place share it (`/trends`), and a province or prefecture sums the campaigns under its
+    /// code (`/regions/{code}/summary`).
+    #[schema(example = "440981", pattern = "^[0-9]{6}$")]
+    pub region_code: Option<String>,
     /// Defaults to the year of `starts_on`.
     #[schema(example = 2014, minimum = 1990, maximum = 2100)]
     pub year: Option<i32>,
@@ -97,6 +102,7 @@ struct CampaignValues {
     name: String,
     theme: Option<String>,
     region: Option<String>,
+    region_code: Option<String>,
     year: i32,
     starts_on: NaiveDate,
     ends_on: NaiveDate,
@@ -140,12 +146,18 @@ impl CampaignInput {
             "must be an IANA time zone name such as Asia/Shanghai",
         );
         c.labels("areas", &self.areas, 1000, 100);
+        c.check(
+            self.region_code.as_deref().is_none_or(is_region_code),
+            "region_code",
+            "must be a six-digit administrative division code (GB/T 2260), e.g. 440981",
+        );
         c.finish()?;
         Ok(CampaignValues {
             slug: self.slug,
             name: self.name,
             theme: self.theme,
             region: self.region,
+            region_code: self.region_code,
             year,
             starts_on: self.starts_on,
             ends_on: self.ends_on,
@@ -155,6 +167,25 @@ impl CampaignInput {
             status: self.status,
         })
     }
+}
+
+pub fn is_region_code(s: &str) -> bool {
+    s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The part of a division code its subdivisions share: `440000` (a province) → `44`,
+/// `440900` (a prefecture) → `4409`, `440981` (a county) → itself. `None` if not a code.
+pub fn region_prefix(code: &str) -> Option<&str> {
+    if !is_region_code(code) {
+        return None;
+    }
+    Some(if code.ends_with("0000") {
+        &code[..2]
+    } else if code.ends_with("00") {
+        &code[..4]
+    } else {
+        code
+    })
 }
 
 fn is_slug(s: &str) -> bool {
@@ -178,6 +209,8 @@ pub struct Campaign {
     #[schema(example = "全民终身学习　创造出彩人生")]
     pub theme: Option<String>,
     pub region: Option<String>,
+    #[schema(example = "440981")]
+    pub region_code: Option<String>,
     pub year: i32,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
@@ -197,6 +230,7 @@ impl From<&Campaign> for CampaignInput {
             name: c.name.clone(),
             theme: c.theme.clone(),
             region: c.region.clone(),
+            region_code: c.region_code.clone(),
             year: Some(c.year),
             starts_on: c.starts_on,
             ends_on: c.ends_on,
@@ -213,6 +247,8 @@ impl From<&Campaign> for CampaignInput {
 pub struct CampaignFilter {
     pub status: Option<CampaignStatus>,
     pub year: Option<i32>,
+    /// Campaigns whose `region_code` lies under this one (`440900`: every campaign in Maoming).
+    pub region_code: Option<String>,
     /// Substring of the name or slug (Chinese included).
     pub q: Option<String>,
     /// Only campaigns changed at or after this time (RFC 3339).
@@ -313,6 +349,12 @@ pub async fn list(
     }
     if let Some(year) = filter.year {
         query = query.filter(campaigns::year.eq(year));
+    }
+    if let Some(code) = filter.region_code.as_deref() {
+        let prefix = region_prefix(code).ok_or_else(|| {
+            AppError::invalid_field("region_code", "must be a six-digit code, e.g. 440900")
+        })?;
+        query = query.filter(campaigns::region_code.like(format!("{prefix}%")));
     }
     if let Some(q) = q {
         query = query.filter(

@@ -123,6 +123,9 @@ pub struct EventInput {
     #[serde(default)]
     #[schema(example = json!(["低碳生活", "社区教育"]))]
     pub tags: Vec<String>,
+    /// One of the week's highlights (亮点), named in the year's report.
+    #[serde(default)]
+    pub highlight: bool,
 }
 
 pub fn default_status() -> Status {
@@ -153,6 +156,7 @@ struct EventValues {
     visibility: Visibility,
     expected_participants: Option<i32>,
     tags: Vec<String>,
+    highlight: bool,
 }
 
 impl EventInput {
@@ -241,6 +245,7 @@ impl EventInput {
             visibility: self.visibility,
             expected_participants: self.expected_participants,
             tags: self.tags,
+            highlight: self.highlight,
         })
     }
 }
@@ -318,6 +323,7 @@ pub struct EventRow {
     pub sequence: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub highlight: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -341,6 +347,8 @@ pub struct Event {
     pub visibility: Visibility,
     pub expected_participants: Option<i32>,
     pub tags: Vec<String>,
+    /// One of the week's highlights (亮点).
+    pub highlight: bool,
     /// Rises with every change (the iCalendar SEQUENCE).
     pub sequence: i32,
     pub created_at: DateTime<Utc>,
@@ -367,6 +375,7 @@ impl From<EventRow> for Event {
             visibility: r.visibility,
             expected_participants: r.expected_participants,
             tags: r.tags,
+            highlight: r.highlight,
             sequence: r.sequence,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -393,6 +402,7 @@ impl From<&Event> for EventInput {
             visibility: e.visibility,
             expected_participants: e.expected_participants,
             tags: e.tags.clone(),
+            highlight: e.highlight,
         }
     }
 }

@@ -97,6 +97,8 @@ struct SeedEvent {
     visibility: Visibility,
     expected_participants: Option<i32>,
     tags: Vec<String>,
+    #[serde(default)]
+    highlight: bool,
 }
 
 #[derive(Deserialize)]
@@ -314,6 +316,7 @@ impl Loader {
                 visibility: e.visibility,
                 expected_participants: e.expected_participants,
                 tags: e.tags,
+                highlight: e.highlight,
             };
             events::insert(conn, &self.auth, event_id, input).await?;
             self.added += 1;

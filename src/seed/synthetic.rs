@@ -245,6 +245,7 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
             ),
             theme: Some("全民终身学习　创造出彩人生".into()),
             region: Some("广东省茂名市高州市".into()),
+            region_code: Some(region_code(n)),
             year: Some(year),
             starts_on,
             ends_on,
@@ -549,4 +550,18 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
         tallies,
         media_reports,
     }))
+}
+
+/// A county-level division code (GB/T 2260 shaped) for synthetic campaign `n`: spread over the
+/// 31 provinces, 20 prefectures each, 30 counties each, so regional sums have children.
+fn region_code(n: u32) -> String {
+    const PROVINCES: [u32; 31] = [
+        11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
+        52, 53, 54, 61, 62, 63, 64, 65,
+    ];
+    let i = n.saturating_sub(1);
+    let province = PROVINCES[(i % 31) as usize];
+    let prefecture = (i / 31) % 20 + 1;
+    let county = (i / (31 * 20)) % 30 + 1;
+    format!("{province:02}{prefecture:02}{county:02}")
 }

@@ -18,6 +18,7 @@ mod media_reports;
 mod operations;
 mod partners;
 mod program;
+mod regions;
 mod reliability;
 mod sessions;
 mod summary;

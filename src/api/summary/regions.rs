@@ -1,0 +1,202 @@
+//! `GET /regions/{code}/summary?year=`: a province's or prefecture's view of the week, the
+//! summary's figures summed over every campaign of the year whose `region_code` lies under
+//! `code`, with one entry per next-level division present.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::figures::{self, Figures, Groups};
+use super::{Coverage, EventCounts, MediaCounts, Participants, RoleCounts, TrainingCounts};
+use crate::api::campaigns::region_prefix;
+use crate::app::AppState;
+use crate::auth::MaybePrincipal;
+use crate::error::{AppError, AppResult};
+use crate::http::json_ok;
+use crate::schema::campaigns;
+
+/// The figures of a set of campaigns, in the summary's shape.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct RegionFigures {
+    /// How many campaigns were summed.
+    pub campaigns: i64,
+    pub partners: RoleCounts,
+    pub events: EventCounts,
+    pub participants: Participants,
+    pub trainings: TrainingCounts,
+    pub media_reports: MediaCounts,
+    /// `areas` and `reached` summed; `ratio` recomputed from the sums, never averaged.
+    pub coverage: Coverage,
+}
+
+impl From<Figures> for RegionFigures {
+    fn from(f: Figures) -> Self {
+        RegionFigures {
+            campaigns: f.campaigns,
+            partners: f.partners,
+            events: f.events,
+            participants: f.participants,
+            trainings: f.trainings,
+            media_reports: f.media_reports,
+            coverage: f.coverage,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegionChild {
+    /// The next-level division: a prefecture (`XXYY00`) of a province, a county of a
+    /// prefecture.
+    #[schema(example = "440981")]
+    pub region_code: String,
+    #[serde(flatten)]
+    pub figures: RegionFigures,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegionSummary {
+    #[schema(example = "440900")]
+    pub region_code: String,
+    #[schema(example = 2014)]
+    pub year: i32,
+    #[serde(flatten)]
+    pub figures: RegionFigures,
+    /// One entry per next-level division with campaigns, by code.
+    pub children: Vec<RegionChild>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RegionQuery {
+    /// The year of the week.
+    #[param(minimum = 1990, maximum = 2100, example = 2014)]
+    pub year: i32,
+}
+
+/// A province's or prefecture's week: the summary's figures summed over its campaigns.
+///
+/// `code` is a six-digit division code (GB/T 2260): `440000` sums all of Guangdong, `440900`
+/// all of Maoming, `440981` Gaozhou alone. Every campaign of `year` whose `region_code` lies
+/// under it is counted; `children` breaks the sums down by the next-level division.
+///
+/// Roles: anyone, including anonymous callers.
+#[utoipa::path(
+    tag = "regions",
+    operation_id = "getRegionSummary",
+    params(("code" = String, Path, description = "Six-digit division code", pattern = "^[0-9]{6}$"),
+        RegionQuery),
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "The region's figures", body = RegionSummary,
+        headers(("ETag" = String))))
+)]
+#[get("/regions/{code}/summary")]
+pub async fn region_summary(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: MaybePrincipal,
+    code: web::Path<String>,
+    query: web::Query<RegionQuery>,
+) -> AppResult<HttpResponse> {
+    let prefix = region_prefix(&code).ok_or_else(AppError::not_found)?;
+    if !(1990..=2100).contains(&query.year) {
+        return Err(AppError::invalid_field(
+            "year",
+            "must be between 1990 and 2100",
+        ));
+    }
+    let fresh = compute(&state, &code, prefix, query.year);
+    let summary = if caller.sees_everything() {
+        std::sync::Arc::new(fresh.await?)
+    } else {
+        // Any change anywhere may concern a region: the whole-database stamp validates it.
+        let key = format!("region:{code}:{}", query.year);
+        state
+            .regions
+            .get_or_compute(&state.change_signal, Uuid::nil(), &key, fresh)
+            .await?
+    };
+    json_ok(&req, &*summary)
+}
+
+async fn compute(
+    state: &AppState,
+    code: &str,
+    prefix: &str,
+    year: i32,
+) -> AppResult<RegionSummary> {
+    let child_len = match prefix.len() {
+        2 => 4,
+        4 => 6,
+        _ => 0,
+    };
+    let mut conn = state.conn().await?;
+    let by_child = conn
+        .build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run::<_, AppError, _>(async |conn| {
+            let found: Vec<(Uuid, Option<String>)> = campaigns::table
+                .filter(campaigns::year.eq(year))
+                .filter(campaigns::region_code.like(format!("{prefix}%")))
+                .select((campaigns::id, campaigns::region_code))
+                .load(conn)
+                .await?;
+            let groups = Groups {
+                groups: found
+                    .iter()
+                    .map(|(_, c)| child_of(c.as_deref().unwrap_or_default(), child_len))
+                    .collect(),
+                campaigns: found.into_iter().map(|(id, _)| id).collect(),
+            };
+            figures::compute(conn, &groups).await
+        })
+        .await?;
+    let mut total = Figures::default();
+    for f in by_child.values() {
+        total.add(f);
+    }
+    let children = if child_len == 0 {
+        Vec::new()
+    } else {
+        by_child
+            .into_iter()
+            .map(|(region_code, f)| RegionChild {
+                region_code,
+                figures: f.into(),
+            })
+            .collect()
+    };
+    Ok(RegionSummary {
+        region_code: code.to_owned(),
+        year,
+        figures: total.into(),
+        children,
+    })
+}
+
+/// The next-level division a campaign's code belongs to: `440981` in a province → `440900`.
+fn child_of(code: &str, child_len: usize) -> String {
+    match child_len {
+        4 => format!("{}00", &code[..4.min(code.len())]),
+        6 => code.to_owned(),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn children_are_the_next_level() {
+        assert_eq!(child_of("440981", 4), "440900");
+        assert_eq!(child_of("440981", 6), "440981");
+        assert_eq!(region_prefix("440000"), Some("44"));
+        assert_eq!(region_prefix("440900"), Some("4409"));
+        assert_eq!(region_prefix("440981"), Some("440981"));
+        assert_eq!(region_prefix("44098"), None);
+    }
+}
