@@ -200,6 +200,7 @@ impl Loader {
     }
 
     async fn load(mut self, conn: &mut AsyncPgConnection, file: SeedFile) -> AppResult<String> {
+        let areas = file.campaign.areas.clone();
         let campaign = match campaigns::find(conn, SLUG).await {
             Ok(c) => c,
             Err(e) if e.status().as_u16() == 404 => {
@@ -393,6 +394,17 @@ impl Loader {
             media_reports::insert(conn, &self.auth, report_id, input).await?;
             self.added += 1;
         }
+
+        // The invented earlier editions and neighbouring counties, with Gaozhou's units (the
+        // lead first).
+        let mut partner_units = Vec::new();
+        for p in &file.partners {
+            partner_units.push((self.unit(&p.unit)?, p.role, p.lead));
+        }
+        partner_units.sort_by_key(|(_, _, lead)| !*lead);
+        let partner_units: Vec<(Uuid, PartnerRole)> =
+            partner_units.into_iter().map(|(u, r, _)| (u, r)).collect();
+        self.added += super::editions::load(conn, &self.auth, &partner_units, &areas).await?;
 
         Ok(format!(
             "demo campaign {SLUG} ({cid}) loaded: {} rows added{}",

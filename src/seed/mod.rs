@@ -1,5 +1,6 @@
 //! Data sets: the Gaozhou 2014 demo week, and synthetic data at scale for benchmarks.
 
+mod editions;
 pub mod gaozhou;
 pub mod synthetic;
 
