@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::metrics::Metrics;
 use crate::http::rate_limit::RateLimits;
 use crate::http::route_info::RouteTable;
-use crate::http::{extractor_errors, idempotency, metrics, rate_limit, request_id};
+use crate::http::{extractor_errors, idempotency, locale, metrics, rate_limit, request_id};
 use crate::read_cache::{KeyIndex, ReadCache};
 
 pub struct AppState {
@@ -101,6 +101,7 @@ pub fn build_app(
         .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
         .wrap(security_headers())
         .wrap(from_fn(request_id::middleware))
+        .wrap(from_fn(locale::middleware))
         .wrap(Logger::new(request_id::LOG_FORMAT))
 }
 

@@ -12,6 +12,7 @@ pub mod db;
 pub mod embedded;
 pub mod error;
 pub mod http;
+pub mod i18n;
 pub mod journal;
 pub mod openapi;
 pub mod read_cache;

@@ -1,10 +1,12 @@
 //! HTTP conventions shared by every resource: JSON bodies, pagination, ETags and
-//! conditional requests, merge patch, request ids, and actix's own extractor errors.
+//! conditional requests, merge patch, request ids, actix's own extractor errors, and problem
+//! details in the caller's language.
 
 pub mod body;
 pub mod conditional;
 pub mod extractor_errors;
 pub mod idempotency;
+pub mod locale;
 pub mod merge_patch;
 pub mod metrics;
 pub mod pagination;

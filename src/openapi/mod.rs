@@ -32,7 +32,9 @@ campaigns, partner units, the organizing committee, events, free trainings, part
 the computed summary, calendar feeds, a change feed and webhooks.\n\n\
 Conventions: errors are RFC 9457 `application/problem+json`; lists are `{items, next_cursor}` with keyset cursors \
 and a `Link: rel=\"next\"` header; single resources carry an `ETag` (`If-None-Match` → 304, `If-Match` → 412); \
-`PATCH` takes a JSON merge patch; `POST` honours `Idempotency-Key`.\n\n\
+`PATCH` takes a JSON merge patch; `POST` honours `Idempotency-Key`. With `Accept-Language: zh-CN` (or any `zh`) \
+problems come in Simplified Chinese (`title`, `detail`, `errors[].message`; `Content-Language: zh-CN`), otherwise in \
+English; `type` and `errors[].field` never change.\n\n\
 Roles: `admin` (the committee office) may do everything; `editor` writes its own unit's events, trainings, \
 tallies, media reports and committee members; `reporter` writes its own unit's tallies, training outcome counts \
 and media reports; `viewer` reads everything; anonymous callers read public data only. Each operation says who \

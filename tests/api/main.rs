@@ -14,6 +14,7 @@ mod events;
 mod feeds;
 mod hostile;
 mod idempotency;
+mod locale;
 mod media_reports;
 mod operations;
 mod partners;
