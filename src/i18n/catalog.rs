@@ -28,6 +28,15 @@ pub(super) const ENTRIES: &[(&str, &str)] = &[
     ("Request Header Fields Too Large", "请求头过大"),
     ("Internal Server Error", "服务器内部错误"),
     ("Service Unavailable", "服务暂不可用"),
+    // --- Regions and editions ---
+    (
+        "must be a six-digit administrative division code (GB/T 2260), e.g. 440981",
+        "须为六位行政区划代码（GB/T 2260），例如 440981",
+    ),
+    (
+        "must be a six-digit code, e.g. 440900",
+        "须为六位代码，例如 440900",
+    ),
     ("Error", "错误"),
     // --- src/error.rs ---
     (
