@@ -193,6 +193,7 @@ diesel::table! {
         sequence -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        left_public_at -> Nullable<Timestamptz>,
     }
 }
 
