@@ -11,7 +11,7 @@ use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
 use actix_web::{App, Error, HttpResponse, web};
 use utoipa_actix_web::AppExt;
 
-use crate::api::feeds::ValidatorCache;
+use crate::api::feeds::FeedCache;
 use crate::auth::JwtKeys;
 use crate::change_signal::ChangeSignal;
 use crate::config::Config;
@@ -33,7 +33,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Moves on every committed change (while `serve`'s listener runs).
     pub change_signal: Arc<ChangeSignal>,
-    pub feed_validators: ValidatorCache,
+    /// Rendered feeds, while their campaign is unchanged.
+    pub feeds: FeedCache,
     /// Turns for bulk ingestion (tally batches and CSV imports): one at a time.
     pub bulk_ingest: tokio::sync::Semaphore,
     pub readiness: crate::db::ReadinessProbe,
@@ -56,7 +57,7 @@ impl AppState {
             )),
             metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
             change_signal: Arc::default(),
-            feed_validators: ValidatorCache::default(),
+            feeds: FeedCache::new(config.pool_size),
             bulk_ingest: tokio::sync::Semaphore::new(1),
             readiness: Default::default(),
             campaigns_by_key: KeyIndex::new(10_000),

@@ -45,6 +45,23 @@ impl<V> ReadCache<V> {
     where
         F: Future<Output = AppResult<V>>,
     {
+        self.get_or_compute_while(signal, campaign, key, |_| true, compute)
+            .await
+    }
+
+    /// [`get_or_compute`](Self::get_or_compute) for values that also go stale with time (a
+    /// feed whose deleted entries age out): a cached value is served only while `fresh`.
+    pub async fn get_or_compute_while<F>(
+        &self,
+        signal: &ChangeSignal,
+        campaign: Uuid,
+        key: &str,
+        fresh: impl Fn(&V) -> bool,
+        compute: F,
+    ) -> AppResult<Arc<V>>
+    where
+        F: Future<Output = AppResult<V>>,
+    {
         // Read before computing: a change during the computation leaves the entry stale.
         let Some(stamp) = signal.campaign_stamp(campaign) else {
             return compute.await.map(Arc::new);
@@ -53,6 +70,7 @@ impl<V> ReadCache<V> {
         let mut entry = slot.lock().await;
         if let Some((at, value)) = entry.as_ref()
             && *at == stamp
+            && fresh(value)
         {
             return Ok(value.clone());
         }

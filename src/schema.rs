@@ -195,6 +195,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         highlight -> Bool,
+        left_public_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -56,6 +56,28 @@ impl Checks {
         }
     }
 
+    /// Required single-line text (a name, a title): as [`Checks::text`], and no line breaks,
+    /// tabs or other control characters at all. Such values end up in places where a line
+    /// break starts something new: an iCalendar property, a CSV cell, a log line.
+    pub fn line(&mut self, field: &str, value: &str, max: usize) {
+        let before = self.errors.len();
+        self.text(field, value, max);
+        if self.errors.len() == before
+            && value
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+        {
+            self.fail(field, "must be a single line without control characters");
+        }
+    }
+
+    /// Optional single-line text: when present, the same rules as [`Checks::line`].
+    pub fn opt_line(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if let Some(value) = value {
+            self.line(field, value, max);
+        }
+    }
+
     /// Optional text: when present, the same rules as [`Checks::text`].
     pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) {
         if let Some(value) = value {
@@ -123,4 +145,32 @@ pub fn search_term(q: Option<&str>) -> AppResult<Option<String>> {
 pub fn plausible_time(t: &chrono::DateTime<chrono::Utc>) -> bool {
     use chrono::Datelike;
     (1990..=2100).contains(&t.year())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line_errors(value: &str) -> usize {
+        let mut c = Checks::new();
+        c.line("name", value, 20);
+        c.len()
+    }
+
+    #[test]
+    fn a_line_has_no_breaks_or_controls() {
+        assert_eq!(line_errors("高州市 活动周 (2014); a, b"), 0);
+        for bad in [
+            "a\nb",
+            "a\r\nb",
+            "a\rb",
+            "a\tb",
+            "a\u{0b}b",
+            "a\u{2028}b",
+            " ",
+            &"x".repeat(21),
+        ] {
+            assert_eq!(line_errors(bad), 1, "{bad:?}");
+        }
+    }
 }

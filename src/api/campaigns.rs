@@ -120,10 +120,12 @@ impl CampaignInput {
             "slug",
             "3 to 64 lowercase letters, digits and single dashes, e.g. gaozhou-2014",
         );
-        c.text("name", &self.name, 200);
-        c.opt_text("theme", self.theme.as_deref(), 200);
-        c.opt_text("region", self.region.as_deref(), 200);
-        c.opt_text("notice_ref", self.notice_ref.as_deref(), 200);
+        // One-line fields (the name is a calendar's name, for one): no line breaks. The slug's
+        // own check admits only letters, digits and dashes.
+        c.line("name", &self.name, 200);
+        c.opt_line("theme", self.theme.as_deref(), 200);
+        c.opt_line("region", self.region.as_deref(), 200);
+        c.opt_line("notice_ref", self.notice_ref.as_deref(), 200);
         let year = self.year.unwrap_or_else(|| self.starts_on.year());
         c.check(
             (1990..=2100).contains(&year),

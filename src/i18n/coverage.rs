@@ -10,8 +10,12 @@ fn has_cjk(text: &str) -> bool {
 }
 
 /// Files that never build a response: command line, startup, embedded cluster, seed data,
-/// OpenAPI prose, metric help texts, the change listener, the journal. (And this module.)
+/// OpenAPI prose, metric help texts, the change listener, the journal, the feed and report
+/// renderers (documents, not problems). (And this module.)
 const NOT_CLIENT_FACING: &[&str] = &[
+    "src/api/feeds/atom.rs",
+    "src/api/feeds/ics.rs",
+    "src/api/feeds/json.rs",
     "src/cli.rs",
     "src/config.rs",
     "src/embedded.rs",

@@ -210,3 +210,37 @@ async fn patch_validates_the_merged_result_and_delete_removes() {
         .await
         .problem(404);
 }
+
+/// One-line fields end up as one line elsewhere (the name is the calendar feed's NAME): a line
+/// break or other control character is refused, on create and on change.
+#[actix_web::test]
+async fn one_line_fields_refuse_line_breaks() {
+    let app = TestApp::spawn().await;
+    for field in ["name", "theme", "region", "notice_ref"] {
+        for bad in ["高州\nBEGIN:VEVENT", "高州\r\n", "高州\t活动周"] {
+            let mut body = gaozhou();
+            body[field] = json!(bad);
+            let res = app
+                .post("/api/v1/campaigns")
+                .bearer(&app.admin)
+                .json(body)
+                .send()
+                .await;
+            assert_eq!(res.error_fields(), [field], "{field}: {bad:?}");
+        }
+    }
+    let res = app
+        .post("/api/v1/campaigns")
+        .bearer(&app.admin)
+        .json(gaozhou())
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let res = app
+        .patch("/api/v1/campaigns/gaozhou-2014")
+        .bearer(&app.admin)
+        .json(json!({"name": "x\r\nBEGIN:VEVENT\r\nSUMMARY:forged\r\nEND:VEVENT"}))
+        .send()
+        .await;
+    assert_eq!(res.error_fields(), ["name"]);
+}

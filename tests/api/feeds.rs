@@ -484,14 +484,19 @@ async fn unknown_campaign_is_404() {
     }
 }
 
-/// Moves the change log (and event timestamps) an hour into the past, as if the last write
-/// were long settled.
+/// Moves every time the feeds' validators come from (and the change log) an hour into the
+/// past, as if the last write were long settled.
 async fn age_the_change_log(app: &TestApp) {
     let mut conn = app.conn().await;
-    diesel::sql_query("UPDATE changes SET at = at - interval '1 hour'")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    for sql in [
+        "UPDATE changes SET at = at - interval '1 hour'",
+        "UPDATE campaigns SET updated_at = updated_at - interval '1 hour'",
+        "UPDATE events SET updated_at = updated_at - interval '1 hour', \
+                           left_public_at = left_public_at - interval '1 hour'",
+        "UPDATE event_tombstones SET deleted_at = deleted_at - interval '1 hour'",
+    ] {
+        diesel::sql_query(sql).execute(&mut conn).await.unwrap();
+    }
 }
 
 async fn conditional(app: &TestApp, file: &str, name: &str, value: &str) -> Resp {
@@ -809,5 +814,281 @@ async fn cached_validators_are_dropped_as_soon_as_anything_changes() {
     assert!(
         app.state.change_signal.epoch().is_none(),
         "no listener, no cache"
+    );
+}
+
+/// (ETag, Last-Modified) of each format.
+async fn validators(app: &TestApp) -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    for file in ["events.ics", "events.atom", "events.json"] {
+        let res = fetch(app, file, "").await;
+        all.push((
+            res.header("etag").unwrap(),
+            res.header("last-modified").unwrap(),
+        ));
+    }
+    all
+}
+
+/// The feeds' validators are made of what the feeds show: a change to an internal or draft
+/// event (or its deletion) must not move them, or a poller would learn that it happened.
+#[actix_web::test]
+async fn validators_move_only_with_what_the_public_can_see() {
+    let app = TestApp::spawn().await;
+    let (campaign, host) = setup(&app).await;
+    let public = create(&app, event(&campaign, host, "家庭教育讲座")).await;
+    let other = create(
+        &app,
+        with(
+            event(&campaign, host, "书画展"),
+            json!({"kind": "exhibition"}),
+        ),
+    )
+    .await;
+    let internal = with(
+        event(&campaign, host, "内部会议"),
+        json!({"visibility": "internal", "kind": "meeting"}),
+    );
+    let draft = with(event(&campaign, host, "草稿"), json!({"status": "draft"}));
+    let internal_id = create(&app, internal.clone()).await;
+    let draft_id = create(&app, draft.clone()).await;
+    let doomed = create(&app, internal.clone()).await;
+    age_the_change_log(&app).await;
+    let before = validators(&app).await;
+    let updated_before = *atom(&app, "").await.updated();
+
+    patch(&app, internal_id, json!({"title": "内部会议（改期）"})).await;
+    patch(
+        &app,
+        draft_id,
+        json!({"title": "草稿二", "visibility": "internal"}),
+    )
+    .await;
+    delete(&app, doomed).await;
+    create(&app, internal).await;
+    create(&app, draft).await;
+    assert_eq!(validators(&app).await, before);
+    for (file, (etag, last_modified)) in ["events.ics", "events.atom", "events.json"]
+        .into_iter()
+        .zip(&before)
+    {
+        for (name, value) in [
+            ("If-None-Match", etag),
+            ("If-Modified-Since", last_modified),
+        ] {
+            let res = conditional(&app, file, name, value).await;
+            assert_eq!(res.status, 304, "{file} {name}");
+        }
+    }
+    assert_eq!(
+        *atom(&app, "").await.updated(),
+        updated_before,
+        "Atom's <updated> is the feed's own latest change"
+    );
+
+    // A public change moves every tag and date.
+    patch(&app, public, json!({"title": "家庭教育讲座（加场）"})).await;
+    let changed = validators(&app).await;
+    for (old, new) in before.iter().zip(&changed) {
+        assert_ne!(old.0, new.0);
+        assert_ne!(old.1, new.1);
+    }
+
+    // So does a public event leaving the public: its row is gone from the feed, and the date
+    // of that is public knowledge; later edits of the now internal event are not.
+    age_the_change_log(&app).await;
+    let before = validators(&app).await;
+    patch(&app, public, json!({"visibility": "internal"})).await;
+    let left = validators(&app).await;
+    for (old, new) in before.iter().zip(&left) {
+        assert_ne!(old.0, new.0);
+        assert_ne!(old.1, new.1);
+    }
+    let res = conditional(&app, "events.ics", "If-Modified-Since", &before[0].1).await;
+    assert_eq!(res.status, 200);
+    age_the_change_log(&app).await;
+    let settled = validators(&app).await;
+    patch(&app, public, json!({"title": "内部讲座"})).await;
+    assert_eq!(validators(&app).await, settled);
+
+    // An event leaving a slice (its kind changed) moves the slice's date too.
+    let sliced = fetch(&app, "events.ics", "?kind=exhibition").await;
+    patch(&app, other, json!({"kind": "lecture"})).await;
+    let res = app
+        .get(&format!("/api/v1/feeds/{SLUG}/events.ics?kind=exhibition"))
+        .header(
+            "If-Modified-Since",
+            &sliced.header("last-modified").unwrap(),
+        )
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+}
+
+/// Rendered feeds are kept while their campaign is unchanged, for every caller (feeds are the
+/// same with and without a token), and dropped when its change is notified.
+#[actix_web::test]
+async fn rendered_feeds_are_kept_until_their_campaign_changes() {
+    use std::time::Duration;
+    let app = TestApp::spawn().await;
+    let (campaign, host) = setup(&app).await;
+    let id = create(&app, event(&campaign, host, "社区广场舞展示")).await;
+    let _listener =
+        learnweek::change_signal::spawn_listener(app.state.change_signal.clone(), app.db.url());
+    crate::common::eventually(Duration::from_secs(10), "listening", || async {
+        app.state.change_signal.epoch().is_some()
+    })
+    .await;
+    let mut first = Vec::new();
+    for file in ["events.ics", "events.atom", "events.json"] {
+        first.push(fetch(&app, file, "").await);
+    }
+
+    // A write behind the API's back notifies nobody: what was rendered is what is served.
+    let mut conn = app.conn().await;
+    diesel::sql_query(
+        "UPDATE events SET title = '幕后改动', sequence = sequence + 1, updated_at = now()",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    for (file, first) in ["events.ics", "events.atom", "events.json"]
+        .into_iter()
+        .zip(&first)
+    {
+        let etag = first.header("etag").unwrap();
+        for token in [None, Some(app.admin.as_str())] {
+            let mut req = app.get(&format!("/api/v1/feeds/{SLUG}/{file}"));
+            if let Some(token) = token {
+                req = req.bearer(token);
+            }
+            let res = req.send().await;
+            assert_eq!(res.status, 200);
+            assert_eq!(res.body, first.body, "{file}");
+            assert_eq!(res.header("etag").as_deref(), Some(etag.as_str()));
+        }
+        let res = conditional(&app, file, "If-None-Match", &etag).await;
+        assert_eq!(res.status, 304, "{file}");
+    }
+
+    // A change made through the API is notified, and the next request renders anew.
+    patch(&app, id, json!({"title": "太极拳表演"})).await;
+    let etag = first[0].header("etag").unwrap();
+    crate::common::eventually(Duration::from_secs(5), "the change in the feed", || async {
+        let res = conditional(&app, "events.ics", "If-None-Match", &etag).await;
+        res.status == 200 && res.text().contains("太极拳表演")
+    })
+    .await;
+}
+
+/// A campaign big enough that its feeds are streamed (over 1 MiB each): every public event
+/// comes once, in order, in documents that parse; the validators still answer 304.
+#[actix_web::test]
+async fn big_feeds_are_streamed_whole() {
+    use diesel::sql_types::BigInt;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let app = TestApp::spawn().await;
+    let params = learnweek::seed::synthetic::Params {
+        events: 5000,
+        tallies: 0,
+        campaigns: 1,
+        seed: 7,
+    };
+    learnweek::seed::synthetic::load(&app.state, params)
+        .await
+        .unwrap();
+    age_the_change_log(&app).await;
+    let slug = "synthetic-7-1";
+    let mut conn = app.conn().await;
+    let expected = diesel::sql_query(
+        "SELECT count(*) AS n FROM events \
+         WHERE visibility = 'public' AND status <> 'draft'",
+    )
+    .get_result::<Count>(&mut conn)
+    .await
+    .unwrap()
+    .n as usize;
+    assert!(expected > 4000, "{expected}");
+
+    let get = |file: &str| app.get(&format!("/api/v1/feeds/{slug}/{file}")).send();
+    let res = get("events.ics").await;
+    assert_eq!(res.status, 200);
+    assert!(res.body.len() > 1 << 20, "{}", res.body.len());
+    assert_eq!(res.header("content-length"), None, "streamed");
+    let calendar: icalendar::Calendar = res.text().parse().expect("parse the iCalendar feed");
+    assert_eq!(vevents(&calendar).len(), expected);
+    assert_eq!(ics_ids(&calendar).len(), expected);
+    assert!(res.text().ends_with("END:VCALENDAR\r\n"));
+    for (name, value) in [
+        ("If-None-Match", res.header("etag").unwrap()),
+        ("If-Modified-Since", res.header("last-modified").unwrap()),
+    ] {
+        let again = app
+            .get(&format!("/api/v1/feeds/{slug}/events.ics"))
+            .header(name, &value)
+            .send()
+            .await;
+        assert_eq!(again.status, 304, "{name}");
+    }
+
+    let res = get("events.json").await;
+    assert_eq!(res.header("content-length"), None, "streamed");
+    let items = res.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), expected);
+    let starts: Vec<&str> = items
+        .iter()
+        .map(|i| i["_learnweek"]["starts_at"].as_str().unwrap())
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]), "in start order");
+    let ids: BTreeSet<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), expected);
+
+    let res = get("events.atom").await;
+    assert_eq!(res.header("content-length"), None, "streamed");
+    let feed = atom_syndication::Feed::read_from(&res.body[..]).expect("parse the Atom feed");
+    assert_eq!(atom_ids(&feed).len(), expected);
+
+    // A slice small enough is sent whole.
+    let res = app
+        .get(&format!("/api/v1/feeds/{slug}/events.ics?kind=meeting"))
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(res.header("content-length").is_some());
+}
+
+/// A campaign name stored before one-line fields refused line breaks cannot forge calendar
+/// lines: it is escaped as TEXT.
+#[actix_web::test]
+async fn a_campaign_name_cannot_inject_calendar_lines() {
+    let app = TestApp::spawn().await;
+    let (campaign, _) = setup(&app).await;
+    let name = "高州; 活动周, \\ x\nBEGIN:VEVENT\nUID:forged@learnweek\nSUMMARY:伪造\nEND:VEVENT";
+    let mut conn = app.conn().await;
+    diesel::sql_query("UPDATE campaigns SET name = $1 WHERE id = $2::uuid")
+        .bind::<diesel::sql_types::Text, _>(name.replace('\n', "\r\n"))
+        .bind::<diesel::sql_types::Text, _>(&campaign)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (res, calendar) = ics(&app, "").await;
+    assert_eq!(vevents(&calendar).len(), 0, "{}", res.text());
+    assert!(
+        !res.text()
+            .split("\r\n")
+            .any(|l| l.starts_with("BEGIN:VEVENT")),
+        "{}",
+        res.text()
+    );
+    assert_eq!(calendar.property_value("X-WR-CALNAME"), Some(name));
+    assert!(
+        calendar
+            .property_value("NAME")
+            .unwrap()
+            .starts_with("高州\\; 活动周\\, \\\\ x\\nBEGIN:VEVENT")
     );
 }
