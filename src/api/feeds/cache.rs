@@ -196,13 +196,13 @@ const AGGREGATE: &str = "
                visibility = 'public' AND status IN ('published', 'cancelled', 'completed')
                    AS public,
                ($2::text IS NULL OR kind = $2)
-                   AND ($3::uuid IS NULL OR host_unit_id = $3 OR co_organizer_unit_ids @> ARRAY[$3])
+                   AND ($3::uuid IS NULL OR host_unit_id = $3)
                    AND ($4::text IS NULL OR area = $4) AS in_slice
           FROM events WHERE campaign_id = $1),
     t AS (
         SELECT id, deleted_at, deleted_at > now() - make_interval(days => $5) AS live,
                ($2::text IS NULL OR kind = $2)
-                   AND ($3::uuid IS NULL OR host_unit_id = $3 OR co_organizer_unit_ids @> ARRAY[$3])
+                   AND ($3::uuid IS NULL OR host_unit_id = $3)
                    AND ($4::text IS NULL OR area = $4) AS in_slice
           FROM event_tombstones WHERE campaign_id = $1 AND was_public)
     SELECT ev.*, ts.*, now() AS now

@@ -64,7 +64,8 @@ const PAGE_ROWS: i64 = 500;
 #[into_params(parameter_in = Query)]
 pub struct FeedFilter {
     pub kind: Option<EventKind>,
-    /// Events this unit hosts or co-organizes.
+    /// Events this unit hosts. (Not those it co-organizes: any editor may list any unit as a
+    /// co-organizer, which must not put events into that unit's channel.)
     pub unit_id: Option<Uuid>,
     /// One of the campaign's areas, e.g. 潘州街道.
     pub area: Option<String>,
@@ -404,11 +405,7 @@ async fn load_page(
         query = query.filter(events::kind.eq(kind));
     }
     if let Some(unit) = filter.unit_id {
-        query = query.filter(
-            events::host_unit_id
-                .eq(unit)
-                .or(events::co_organizer_unit_ids.contains(vec![unit])),
-        );
+        query = query.filter(events::host_unit_id.eq(unit));
     }
     if let Some(area) = &filter.area {
         query = query.filter(events::area.eq(area.clone()));
@@ -443,11 +440,7 @@ async fn load_tombstones(
         query = query.filter(event_tombstones::kind.eq(kind.as_str()));
     }
     if let Some(unit) = filter.unit_id {
-        query = query.filter(
-            event_tombstones::host_unit_id
-                .eq(unit)
-                .or(event_tombstones::co_organizer_unit_ids.contains(vec![unit])),
-        );
+        query = query.filter(event_tombstones::host_unit_id.eq(unit));
     }
     if let Some(area) = &filter.area {
         query = query.filter(event_tombstones::area.eq(area.clone()));
