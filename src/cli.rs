@@ -8,11 +8,12 @@ use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
 use crate::api::tokens::{self, TokenKind, TokenSpec};
-use crate::app::{AppState, build_app};
 use crate::auth::Role;
 use crate::auth::policy::Authorized;
 use crate::config::Config;
 use crate::embedded::EmbeddedCluster;
+use crate::router::{AppData, build_app};
+use crate::state::AppState;
 use crate::validate::Checks;
 
 #[derive(Parser)]
@@ -140,7 +141,7 @@ fn run_with_database(command: Command) -> Result<(), String> {
                         ttl_days,
                     },
             } => {
-                let state = state(config, &database_url)?;
+                let state = app_data(config, &database_url)?.state;
                 let token = issue_token(&state, role, name, unit, ttl_days).await?;
                 println!("{token}");
                 Ok(())
@@ -148,7 +149,7 @@ fn run_with_database(command: Command) -> Result<(), String> {
             Command::Seed {
                 data: SeedCommand::Gaozhou2014,
             } => {
-                let state = state(config, &database_url)?;
+                let state = app_data(config, &database_url)?.state;
                 let summary = crate::seed::gaozhou::load(&state)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -164,7 +165,7 @@ fn run_with_database(command: Command) -> Result<(), String> {
                         seed,
                     },
             } => {
-                let state = state(config, &database_url)?;
+                let state = app_data(config, &database_url)?.state;
                 let params = crate::seed::synthetic::Params {
                     events,
                     tallies,
@@ -179,10 +180,10 @@ fn run_with_database(command: Command) -> Result<(), String> {
     })
 }
 
-fn state(config: Config, database_url: &str) -> Result<web::Data<AppState>, String> {
+fn app_data(config: Config, database_url: &str) -> Result<AppData, String> {
     let secret = config.resolve_jwt_secret()?;
     let pool = crate::db::build_pool(database_url, config.pool_size)?;
-    Ok(web::Data::new(AppState::new(pool, &secret, config)?))
+    Ok(AppData::new(AppState::new(pool, &secret, config)?))
 }
 
 async fn issue_token(
@@ -200,7 +201,7 @@ async fn issue_token(
         "ttl_days",
         "must be between 1 and 3660",
     );
-    tokens::check_role_unit(&mut conn, role, unit, &mut checks)
+    crate::auth::policy::check_role_unit(&mut conn, role, unit, &mut checks)
         .await
         .map_err(|e| e.to_string())?;
     if !checks.is_empty() {
@@ -234,7 +235,8 @@ async fn issue_token(
 
 async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), String> {
     let bind = config.bind.clone();
-    let state = state(config, database_url)?;
+    let data = app_data(config, database_url)?;
+    let state = data.state.clone();
     if demo {
         let summary = crate::seed::gaozhou::load(&state)
             .await
@@ -244,9 +246,9 @@ async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), Str
         println!("Demo admin token (valid 30 days):\n{token}\n");
         println!("Try: curl -s http://{bind}/api/v1/campaigns/gaozhou-2014/summary");
     }
-    actix_web::rt::spawn(housekeeping(state.clone()));
-    let app_state = state.clone();
-    let server = HttpServer::new(move || build_app(app_state.clone()))
+    actix_web::rt::spawn(housekeeping(data.clone()));
+    let app_data = data.clone();
+    let server = HttpServer::new(move || build_app(app_data.clone()))
         .bind(&bind)
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?
         .shutdown_timeout(10)
@@ -299,29 +301,28 @@ fn metrics_listener(
     Ok(handle)
 }
 
-/// Periodic clean-up: expired idempotency keys, idle rate-limit buckets.
-async fn housekeeping(state: web::Data<AppState>) {
+/// Periodic clean-up: idle rate-limit buckets, expired idempotency keys, refresh tokens and
+/// login failures.
+async fn housekeeping(data: AppData) {
     let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(15 * 60));
     loop {
         tick.tick().await;
-        state.rate_limits.forget_idle();
-        match crate::http::idempotency::purge_expired(&state).await {
-            Ok(0) => {}
-            Ok(n) => log::info!("purged {n} expired idempotency keys"),
-            Err(e) => log::warn!("purging idempotency keys failed: {e}"),
-        }
-        let purged = match state.conn().await {
+        data.rate_limits.forget_idle();
+        let purged = match data.state.conn().await {
             Ok(mut conn) => {
+                let keys = crate::idempotency::purge_expired(&mut conn).await;
                 let sessions = crate::api::sessions::purge_expired(&mut conn).await;
                 let failures = crate::api::auth::purge_login_failures(&mut conn).await;
-                sessions.and_then(|s| failures.map(|f| (s, f)))
+                keys.and_then(|k| sessions.and_then(|s| failures.map(|f| (k, s, f))))
             }
             Err(e) => Err(e),
         };
         match purged {
-            Ok((0, 0)) => {}
-            Ok((s, f)) => log::info!("purged {s} expired refresh tokens, {f} old login failures"),
-            Err(e) => log::warn!("purging refresh tokens or login failures failed: {e}"),
+            Ok((0, 0, 0)) => {}
+            Ok((k, s, f)) => log::info!(
+                "purged {k} expired idempotency keys, {s} expired refresh tokens, {f} old login failures"
+            ),
+            Err(e) => log::warn!("housekeeping failed: {e}"),
         }
     }
 }

@@ -149,7 +149,7 @@ pub async fn record(
     // The request's Idempotency-Key is taken with its write, so it exists exactly when the
     // write committed (before the change-order lock: a duplicate may wait here).
     if let Some(ticket) = &actor.idempotency {
-        crate::http::idempotency::claim(conn, ticket).await?;
+        crate::idempotency::claim(conn, ticket).await?;
     }
     if entries.is_empty() {
         return Ok(());

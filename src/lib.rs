@@ -3,7 +3,6 @@
 //! `openapi` command build the very app that `serve` runs.
 
 pub mod api;
-pub mod app;
 pub mod auth;
 pub mod change_signal;
 pub mod cli;
@@ -13,10 +12,15 @@ pub mod embedded;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod idempotency;
 pub mod journal;
+pub mod metrics;
+pub mod middleware;
 pub mod openapi;
 pub mod read_cache;
+pub mod router;
 pub mod schema;
 pub mod seed;
+pub mod state;
 pub mod text_enum;
 pub mod validate;

@@ -1,6 +1,11 @@
 //! Field checks that collect every problem of a request into one 422.
 
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
 use crate::error::{AppError, AppResult, FieldError, MAX_FIELD_ERRORS};
+use crate::schema::units;
 
 /// Collects field errors; keeps one more than a problem lists, so the 422 can say that it
 /// was truncated without holding every error of a huge input.
@@ -173,4 +178,26 @@ mod tests {
             assert_eq!(line_errors(bad), 1, "{bad:?}");
         }
     }
+}
+
+/// Checks that every id in `refs` names a unit; a failure names its field (with an index for
+/// lists).
+pub async fn check_units_exist(
+    conn: &mut AsyncPgConnection,
+    refs: &[(String, Uuid)],
+    c: &mut Checks,
+) -> AppResult<()> {
+    if refs.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = refs.iter().map(|(_, id)| *id).collect();
+    let found: Vec<Uuid> = units::table
+        .filter(units::id.eq_any(&ids))
+        .select(units::id)
+        .load(conn)
+        .await?;
+    for (field, _) in refs.iter().filter(|(_, id)| !found.contains(id)) {
+        c.fail(field, "no such unit");
+    }
+    Ok(())
 }

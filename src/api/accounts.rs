@@ -10,13 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::tokens::{check_role_unit, require_admin};
-use crate::app::AppState;
+use crate::auth::policy::{check_role_unit, require_admin};
 use crate::auth::{Principal, Role, Subject, authorize, password};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
 use crate::schema::accounts;
+use crate::state::AppState;
 use crate::validate::Checks;
 
 pub fn routes(cfg: &mut ServiceConfig) {

@@ -9,12 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::tokens::require_admin;
-use crate::app::AppState;
 use crate::auth::Principal;
+use crate::auth::policy::require_admin;
 use crate::error::AppResult;
 use crate::http::{Cursor, Page, PageParams};
 use crate::schema::audit_log;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list);

@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use crate::api::sessions;
 use crate::api::tokens::TokenKind;
-use crate::app::AppState;
 use crate::auth::{Principal, Role, password};
 use crate::error::{AppError, AppResult};
 use crate::http::{JsonBody, json_ok};
 use crate::schema::{accounts, api_tokens, login_failures};
+use crate::state::AppState;
 use crate::validate::Checks;
 
 pub fn routes(cfg: &mut ServiceConfig) {

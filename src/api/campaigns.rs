@@ -11,12 +11,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry, Op};
+use crate::read_cache::KeyIndex;
 use crate::schema::{campaign_partners, campaigns, committee_bodies, committee_members};
+use crate::state::AppState;
 use crate::validate::{Checks, search_term};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -267,36 +268,49 @@ pub async fn find(conn: &mut AsyncPgConnection, id_or_slug: &str) -> AppResult<C
     Ok(query.first(conn).await?)
 }
 
-/// [`find`] for readers: the public may be answered from memory while the campaign is
-/// unchanged (no database round trip); token holders read their own writes at once.
-pub async fn find_for(
-    state: &AppState,
-    caller: &MaybePrincipal,
-    id_or_slug: &str,
-) -> AppResult<Arc<Campaign>> {
-    if caller.sees_everything() {
-        return Ok(Arc::new(find(&mut *state.conn().await?, id_or_slug).await?));
-    }
-    find_cached(state, id_or_slug).await
-}
+/// Campaigns by id or slug, kept while unchanged (a `web::Data` of the app): readers of the
+/// summary, reports and feeds find their campaign without a database round trip.
+pub struct CampaignIndex(KeyIndex<Campaign>);
 
-/// [`find`] served from memory while the campaign is unchanged.
-pub async fn find_cached(state: &AppState, id_or_slug: &str) -> AppResult<Arc<Campaign>> {
-    let signal = &state.change_signal;
-    if let Some(campaign) = state.campaigns_by_key.get(signal, id_or_slug) {
-        return Ok(campaign);
+impl CampaignIndex {
+    pub fn new(max_keys: usize) -> Self {
+        CampaignIndex(KeyIndex::new(max_keys))
     }
-    let mut conn = state.conn().await?;
-    let found = find(&mut conn, id_or_slug).await?;
-    let Some(stamp) = signal.campaign_stamp(found.id) else {
-        return Ok(Arc::new(found));
-    };
-    // Read again after the stamp: a change committed meanwhile then moves the stamp.
-    let campaign = Arc::new(find(&mut conn, &found.id.to_string()).await?);
-    state
-        .campaigns_by_key
-        .put(id_or_slug, campaign.id, stamp, campaign.clone());
-    Ok(campaign)
+
+    /// [`find`] for readers: the public may be answered from memory while the campaign is
+    /// unchanged; token holders read their own writes at once.
+    pub async fn find_for(
+        &self,
+        state: &AppState,
+        caller: &MaybePrincipal,
+        id_or_slug: &str,
+    ) -> AppResult<Arc<Campaign>> {
+        if caller.sees_everything() {
+            return Ok(Arc::new(find(&mut *state.conn().await?, id_or_slug).await?));
+        }
+        self.find_cached(state, id_or_slug).await
+    }
+
+    /// [`find`] served from memory while the campaign is unchanged.
+    pub async fn find_cached(
+        &self,
+        state: &AppState,
+        id_or_slug: &str,
+    ) -> AppResult<Arc<Campaign>> {
+        let signal = &state.change_signal;
+        if let Some(campaign) = self.0.get(signal, id_or_slug) {
+            return Ok(campaign);
+        }
+        let mut conn = state.conn().await?;
+        let found = find(&mut conn, id_or_slug).await?;
+        let Some(stamp) = signal.campaign_stamp(found.id) else {
+            return Ok(Arc::new(found));
+        };
+        // Read again after the stamp: a change committed meanwhile then moves the stamp.
+        let campaign = Arc::new(find(&mut conn, &found.id.to_string()).await?);
+        self.0.put(id_or_slug, campaign.id, stamp, campaign.clone());
+        Ok(campaign)
+    }
 }
 
 /// The same, locking the row for the rest of the transaction.

@@ -10,12 +10,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::pagination::validate_limit;
 use crate::http::{Cursor, json_ok};
 use crate::schema::changes;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list);

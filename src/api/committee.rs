@@ -13,13 +13,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::{campaigns, units};
-use crate::app::AppState;
+use crate::api::campaigns;
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
 use crate::schema::{committee_bodies, committee_members};
+use crate::state::AppState;
 use crate::validate::Checks;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -392,7 +392,7 @@ impl BodyInput {
         let mut c = Checks::new();
         c.text("name", &self.name, 200);
         if let Some(unit) = self.unit_id {
-            units::check_exist(conn, &[("unit_id".into(), unit)], &mut c).await?;
+            crate::validate::check_units_exist(conn, &[("unit_id".into(), unit)], &mut c).await?;
         }
         if let Some(parent) = self.parent_id {
             // Walk up from the new parent: it must be in this campaign and not below `id`.
@@ -660,7 +660,7 @@ impl MemberInput {
             "no such body in this campaign",
         );
         if let Some(unit) = self.unit_id {
-            units::check_exist(conn, &[("unit_id".into(), unit)], &mut c).await?;
+            crate::validate::check_units_exist(conn, &[("unit_id".into(), unit)], &mut c).await?;
         }
         c.finish()
     }

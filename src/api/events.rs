@@ -10,13 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::{media_reports, tallies, trainings, units};
-use crate::app::AppState;
+use crate::api::{media_reports, tallies, trainings};
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
 use crate::schema::{campaigns, event_tombstones, events};
+use crate::state::AppState;
 use crate::validate::{Checks, plausible_time, search_term};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -221,7 +221,7 @@ impl EventInput {
                 .enumerate()
                 .map(|(i, id)| (format!("co_organizer_unit_ids[{i}]"), *id)),
         );
-        units::check_exist(conn, &refs, &mut c).await?;
+        crate::validate::check_units_exist(conn, &refs, &mut c).await?;
         c.finish()?;
         let (venue_name, venue_address) = match self.venue {
             Some(v) => (Some(v.name), v.address),

@@ -5,9 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::AppResult;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(healthz).service(readyz).service(metrics);
@@ -65,7 +65,7 @@ pub async fn metrics(state: web::Data<AppState>, _caller: Principal) -> HttpResp
 
 /// The metrics page (also served, without a token, on `LEARNWEEK_METRICS_BIND`).
 pub async fn exposition(state: &AppState) -> HttpResponse {
-    let text = state.metrics.render(state).await;
+    let text = state.metrics.render(&state.pool);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text)

@@ -11,13 +11,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::events::{check_campaign_area, check_event_campaign};
-use crate::api::units;
-use crate::app::AppState;
 use crate::auth::{Authorized, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
 use crate::schema::media_reports;
+use crate::state::AppState;
 use crate::validate::{Checks, plausible_time, search_term};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -140,7 +139,7 @@ impl MediaReportInput {
         {
             refs.push(("reporting_unit_id".to_string(), u));
         }
-        units::check_exist(conn, &refs, &mut c).await?;
+        crate::validate::check_units_exist(conn, &refs, &mut c).await?;
         c.finish()?;
         Ok(MediaReportValues {
             campaign_id: self.campaign_id,

@@ -10,12 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::auth::policy::{check_role_unit, require_admin};
 use crate::auth::{Authorized, Claims, ISSUER, JwtKeys, Principal, Role, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created};
 use crate::journal::{self, Entry};
 use crate::schema::api_tokens;
+use crate::state::AppState;
 use crate::validate::Checks;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -120,24 +121,6 @@ pub async fn mint(
     };
     let token = keys.sign(&claims)?;
     Ok((info, token))
-}
-
-/// Admins have no unit; every other role belongs to exactly one existing unit.
-pub async fn check_role_unit(
-    conn: &mut AsyncPgConnection,
-    role: Role,
-    unit_id: Option<Uuid>,
-    checks: &mut Checks,
-) -> AppResult<()> {
-    match (role, unit_id) {
-        (Role::Admin, Some(_)) => checks.fail("unit_id", "must be null for the admin role"),
-        (Role::Admin, None) => {}
-        (_, None) => checks.fail("unit_id", "is required for this role"),
-        (_, Some(unit)) => {
-            crate::api::units::check_exist(conn, &[("unit_id".into(), unit)], checks).await?;
-        }
-    }
-    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -349,13 +332,4 @@ pub async fn revoke(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Reads that only the committee office may make.
-pub fn require_admin(principal: &Principal) -> AppResult<()> {
-    if principal.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("only the admin role may do this"))
-    }
 }

@@ -15,13 +15,12 @@ use crate::api::events::{
     default_status, default_visibility,
 };
 use crate::api::tallies::Category;
-use crate::api::units;
-use crate::app::AppState;
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
 use crate::schema::trainings;
+use crate::state::AppState;
 use crate::validate::{Checks, plausible_time, search_term};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -174,7 +173,7 @@ impl TrainingInput {
         }
         check_campaign_area(conn, self.campaign_id, None, &mut c).await?;
         check_event_campaign(conn, self.event_id, self.campaign_id, &mut c).await?;
-        units::check_exist(
+        crate::validate::check_units_exist(
             conn,
             &[("provider_unit_id".into(), self.provider_unit_id)],
             &mut c,

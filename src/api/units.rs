@@ -9,12 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
 use crate::schema::units;
+use crate::state::AppState;
 use crate::validate::{Checks, search_term};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -93,28 +93,6 @@ pub struct UnitFilter {
     pub q: Option<String>,
     /// Only units changed at or after this time (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,
-}
-
-/// Checks that every id in `refs` names a unit; a failure names its field (with an index for
-/// lists).
-pub async fn check_exist(
-    conn: &mut AsyncPgConnection,
-    refs: &[(String, Uuid)],
-    c: &mut Checks,
-) -> AppResult<()> {
-    if refs.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = refs.iter().map(|(_, id)| *id).collect();
-    let found: Vec<Uuid> = units::table
-        .filter(units::id.eq_any(&ids))
-        .select(units::id)
-        .load(conn)
-        .await?;
-    for (field, _) in refs.iter().filter(|(_, id)| !found.contains(id)) {
-        c.fail(field, "no such unit");
-    }
-    Ok(())
 }
 
 async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Unit> {

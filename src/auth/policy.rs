@@ -4,7 +4,8 @@
 
 use uuid::Uuid;
 
-use super::{Principal, Role};
+use super::principal::Principal;
+use super::role::Role;
 use crate::error::{AppError, AppResult};
 
 /// What is being written.
@@ -120,6 +121,33 @@ pub fn authorize(
     Ok(Authorized {
         actor: principal.clone(),
     })
+}
+
+/// Reads that only the committee office may make.
+pub fn require_admin(principal: &Principal) -> AppResult<()> {
+    if principal.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("only the admin role may do this"))
+    }
+}
+
+/// Admins have no unit; every other role belongs to exactly one existing unit.
+pub async fn check_role_unit(
+    conn: &mut diesel_async::AsyncPgConnection,
+    role: Role,
+    unit_id: Option<Uuid>,
+    checks: &mut crate::validate::Checks,
+) -> AppResult<()> {
+    match (role, unit_id) {
+        (Role::Admin, Some(_)) => checks.fail("unit_id", "must be null for the admin role"),
+        (Role::Admin, None) => {}
+        (_, None) => checks.fail("unit_id", "is required for this role"),
+        (_, Some(unit)) => {
+            crate::validate::check_units_exist(conn, &[("unit_id".into(), unit)], checks).await?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

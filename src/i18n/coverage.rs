@@ -22,7 +22,7 @@ const NOT_CLIENT_FACING: &[&str] = &[
     "src/db.rs",
     "src/seed",
     "src/openapi",
-    "src/http/metrics.rs",
+    "src/metrics.rs",
     "src/change_signal.rs",
     "src/journal.rs",
     "src/schema.rs",

@@ -21,11 +21,11 @@ use crate::api::partners::{self, PartnerInput, PartnerRole};
 use crate::api::tallies::{self, Category, Measure, Source, TallyInput};
 use crate::api::trainings::{self, TrainingInput, TrainingSubject};
 use crate::api::units::{self, UnitInput, UnitKind};
-use crate::app::AppState;
 use crate::auth::Authorized;
 use crate::error::{AppError, AppResult};
 use crate::http::IfMatch;
 use crate::schema;
+use crate::state::AppState;
 
 pub const SLUG: &str = "gaozhou-2014";
 const DATA: &str = include_str!("../../seed/gaozhou-2014.json");

@@ -30,11 +30,11 @@ use uuid::Uuid;
 use super::seed_id;
 use crate::api::campaigns::{self, CampaignInput, CampaignStatus};
 use crate::api::events::{Event, EventRow};
-use crate::app::AppState;
 use crate::auth::Authorized;
 use crate::error::{AppError, AppResult};
 use crate::journal::{self, Entry};
 use crate::schema::{campaigns as campaigns_table, events};
+use crate::state::AppState;
 
 const SYNTHETIC_LOCK_KEY: i64 = 0x6c65_6172_6e77_6b04;
 const UNITS: i64 = 50;

@@ -396,10 +396,10 @@ async fn database_outage_is_503_with_retry_after() {
     config.pool_size = 2;
     let url = config.database_url.clone().unwrap();
     let pool = learnweek::db::build_pool(&url, 2).unwrap();
-    let state = actix_web::web::Data::new(
-        learnweek::app::AppState::new(pool, crate::common::JWT_SECRET, config).unwrap(),
+    let data = learnweek::router::AppData::new(
+        learnweek::state::AppState::new(pool, crate::common::JWT_SECRET, config).unwrap(),
     );
-    let app = actix_web::test::init_service(learnweek::app::build_app(state)).await;
+    let app = actix_web::test::init_service(learnweek::router::build_app(data)).await;
     for path in ["/readyz", "/api/v1/units", "/api/v1/campaigns"] {
         let res = actix_web::test::call_service(
             &app,

@@ -184,7 +184,7 @@ async fn keys_expire_after_a_day() {
         .await
         .unwrap();
     assert_eq!(
-        learnweek::http::idempotency::purge_expired(&app.state)
+        learnweek::idempotency::purge_expired(&mut *app.conn().await)
             .await
             .unwrap(),
         1

@@ -16,10 +16,10 @@ async fn readiness_needs_the_migrations() {
     let db = crate::common::empty_database().await;
     let config = crate::common::test_config(&db.url());
     let pool = learnweek::db::build_pool(&db.url(), 2).unwrap();
-    let state = actix_web::web::Data::new(
-        learnweek::app::AppState::new(pool, crate::common::JWT_SECRET, config).unwrap(),
+    let data = learnweek::router::AppData::new(
+        learnweek::state::AppState::new(pool, crate::common::JWT_SECRET, config).unwrap(),
     );
-    let app = actix_web::test::init_service(learnweek::app::build_app(state)).await;
+    let app = actix_web::test::init_service(learnweek::router::build_app(data)).await;
     let req = actix_web::test::TestRequest::get()
         .uri("/readyz")
         .to_request();

@@ -36,12 +36,12 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::campaigns::{self, Campaign};
+use crate::api::campaigns::{Campaign, CampaignIndex};
 use crate::api::events::{Event, EventKind, EventRow, Status, Venue, Visibility};
-use crate::app::AppState;
 use crate::auth::MaybePrincipal;
 use crate::error::AppResult;
 use crate::schema::{event_tombstones, events};
+use crate::state::AppState;
 
 pub use cache::FeedCache;
 use cache::{Rendered, Validators};
@@ -151,11 +151,18 @@ fn feed_path(slug: &str, format: Format, filter: &FeedFilter) -> String {
 pub async fn ical_feed(
     req: HttpRequest,
     state: web::Data<AppState>,
+    cache: web::Data<FeedCache>,
+    campaigns: web::Data<CampaignIndex>,
     _caller: MaybePrincipal,
     slug: web::Path<String>,
     filter: web::Query<FeedFilter>,
 ) -> AppResult<HttpResponse> {
-    respond(&req, &state, &slug, &filter, Format::Ics).await
+    let feeds = Feeds {
+        state: &state,
+        cache: &cache,
+        campaigns: &campaigns,
+    };
+    respond(&req, &feeds, &slug, &filter, Format::Ics).await
 }
 
 /// The campaign's public events as an Atom feed (RFC 4287).
@@ -185,11 +192,18 @@ pub async fn ical_feed(
 pub async fn atom_feed(
     req: HttpRequest,
     state: web::Data<AppState>,
+    cache: web::Data<FeedCache>,
+    campaigns: web::Data<CampaignIndex>,
     _caller: MaybePrincipal,
     slug: web::Path<String>,
     filter: web::Query<FeedFilter>,
 ) -> AppResult<HttpResponse> {
-    respond(&req, &state, &slug, &filter, Format::Atom).await
+    let feeds = Feeds {
+        state: &state,
+        cache: &cache,
+        campaigns: &campaigns,
+    };
+    respond(&req, &feeds, &slug, &filter, Format::Atom).await
 }
 
 /// The campaign's public events as a JSON Feed 1.1.
@@ -218,37 +232,55 @@ pub async fn atom_feed(
 pub async fn json_feed(
     req: HttpRequest,
     state: web::Data<AppState>,
+    cache: web::Data<FeedCache>,
+    campaigns: web::Data<CampaignIndex>,
     _caller: MaybePrincipal,
     slug: web::Path<String>,
     filter: web::Query<FeedFilter>,
 ) -> AppResult<HttpResponse> {
-    respond(&req, &state, &slug, &filter, Format::Json).await
+    let feeds = Feeds {
+        state: &state,
+        cache: &cache,
+        campaigns: &campaigns,
+    };
+    respond(&req, &feeds, &slug, &filter, Format::Json).await
+}
+
+/// What a feed request works with.
+struct Feeds<'a> {
+    state: &'a AppState,
+    cache: &'a FeedCache,
+    campaigns: &'a CampaignIndex,
 }
 
 /// What every feed handler does; `format` picks the rendering.
 async fn respond(
     req: &HttpRequest,
-    state: &AppState,
+    feeds: &Feeds<'_>,
     slug: &str,
     filter: &FeedFilter,
     format: Format,
 ) -> AppResult<HttpResponse> {
-    let campaign = campaigns::find_cached(state, slug).await?;
+    let Feeds {
+        state,
+        cache,
+        campaigns,
+    } = *feeds;
+    let campaign = campaigns.find_cached(state, slug).await?;
     let signal = &state.change_signal;
     if signal.campaign_stamp(campaign.id).is_none() {
-        return respond_fresh(req, state, campaign.id, filter, format).await;
+        return respond_fresh(req, state, cache, campaign.id, filter, format).await;
     }
     // The request that renders for the cache keeps its own output: it may be the beginning of
     // a feed too big to keep, which only this request can go on streaming.
     let mut own = None;
     let key = format!("{}?{}", format.file(), filter.normalized());
-    let rendered = state
-        .feeds
+    let rendered = cache
         .get_or_render(signal, campaign.id, &key, async {
-            let (validators, pieces) = start(state, campaign.id, filter, format).await?;
+            let (validators, pieces) = start(state, cache, campaign.id, filter, format).await?;
             let collected = collect(pieces).await?;
             let body = match &collected {
-                Collected::Whole(body) => state.feeds.hold(body),
+                Collected::Whole(body) => cache.hold(body),
                 Collected::Partial(..) => None,
             };
             own = Some(collected);
@@ -265,18 +297,19 @@ async fn respond(
     if let Some(held) = &rendered.body {
         return Ok(ok(&validators, format).body(held.body.clone()));
     }
-    respond_fresh(req, state, campaign.id, filter, format).await
+    respond_fresh(req, state, cache, campaign.id, filter, format).await
 }
 
 /// Without the cache: validators from a new snapshot, then (unless they match) its feed.
 async fn respond_fresh(
     req: &HttpRequest,
     state: &AppState,
+    cache: &FeedCache,
     campaign: Uuid,
     filter: &FeedFilter,
     format: Format,
 ) -> AppResult<HttpResponse> {
-    let (validators, pieces) = start(state, campaign, filter, format).await?;
+    let (validators, pieces) = start(state, cache, campaign, filter, format).await?;
     if validators.not_modified(req) {
         // Dropping `pieces` stops the rendering.
         return Ok(not_modified(&validators));

@@ -12,11 +12,11 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::cache::Validators;
+use super::cache::{FeedCache, Validators};
 use super::{Feed, FeedFilter, Format, PAGE_ROWS, load_page, load_tombstones, ok};
 use crate::api::campaigns;
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 /// Output is handed on in pieces of about this size...
 const PIECE_BYTES: usize = 64 << 10;
@@ -42,11 +42,12 @@ pub(super) type Pieces = mpsc::Receiver<AppResult<Piece>>;
 /// returns the validators of its snapshot and the rest of the feed to come.
 pub(super) async fn start(
     state: &AppState,
+    cache: &FeedCache,
     campaign: Uuid,
     filter: &FeedFilter,
     format: Format,
 ) -> AppResult<(Validators, Pieces)> {
-    let turn = state.feeds.turn().await?;
+    let turn = cache.turn().await?;
     let mut conn = state.conn().await?;
     let (tx, mut rx) = mpsc::channel(PIECES_QUEUED);
     let filter = filter.clone();

@@ -18,12 +18,13 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::campaigns::{self, Campaign};
-use crate::app::AppState;
+use crate::api::campaigns::{Campaign, CampaignIndex};
 use crate::auth::MaybePrincipal;
 use crate::error::{AppError, AppResult};
 use crate::http::conditional::tagged_response;
 use crate::http::json_ok;
+use crate::read_cache::ReadCache;
+use crate::state::AppState;
 
 pub use figures::{
     Counts, Coverage, EventCounts, Figures, Groups, MediaCounts, Participants, RoleCounts,
@@ -75,11 +76,13 @@ pub struct PartnerCounts {
 pub async fn summary(
     req: HttpRequest,
     state: web::Data<AppState>,
+    index: web::Data<CampaignIndex>,
+    cache: web::Data<SummaryCache>,
     caller: MaybePrincipal,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let campaign = campaigns::find_for(&state, &caller, &id).await?;
-    let figures = summary_for(&state, &caller, &campaign).await?;
+    let campaign = index.find_for(&state, &caller, &id).await?;
+    let figures = summary_for(&state, &cache, &caller, &campaign).await?;
     let mut res = if wants_csv(&req) {
         let csv = header::HeaderValue::from_static("text/csv; charset=utf-8");
         tagged_response(&req, StatusCode::OK, csv, to_csv(&figures)?)
@@ -91,11 +94,29 @@ pub async fn summary(
     Ok(res)
 }
 
+/// Computed summaries and regional sums, kept while unchanged (a `web::Data` of the app).
+pub struct SummaryCache {
+    /// Per campaign.
+    pub summaries: ReadCache<Summary>,
+    /// Per region and year, while nothing changed anywhere.
+    pub regions: ReadCache<RegionSummary>,
+}
+
+impl Default for SummaryCache {
+    fn default() -> Self {
+        SummaryCache {
+            summaries: ReadCache::new(10_000),
+            regions: ReadCache::new(1_000),
+        }
+    }
+}
+
 /// The summary of `campaign` for `caller`: the public is answered from memory while the
 /// campaign is unchanged (a change shows as soon as its notification arrives); token holders
 /// read their own writes at once.
 pub async fn summary_for(
     state: &AppState,
+    cache: &SummaryCache,
     caller: &MaybePrincipal,
     campaign: &Campaign,
 ) -> AppResult<Arc<Summary>> {
@@ -111,7 +132,7 @@ pub async fn summary_for(
     if caller.sees_everything() {
         return Ok(Arc::new(fresh.await?));
     }
-    state
+    cache
         .summaries
         .get_or_compute(&state.change_signal, campaign.id, "summary", fresh)
         .await

@@ -9,14 +9,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::SummaryCache;
 use super::figures::{self, Figures, Groups};
 use super::{Coverage, EventCounts, MediaCounts, Participants, RoleCounts, TrainingCounts};
 use crate::api::campaigns::region_prefix;
-use crate::app::AppState;
 use crate::auth::MaybePrincipal;
 use crate::error::{AppError, AppResult};
 use crate::http::json_ok;
 use crate::schema::campaigns;
+use crate::state::AppState;
 
 /// The figures of a set of campaigns, in the summary's shape.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
@@ -96,6 +97,7 @@ pub struct RegionQuery {
 pub async fn region_summary(
     req: HttpRequest,
     state: web::Data<AppState>,
+    cache: web::Data<SummaryCache>,
     caller: MaybePrincipal,
     code: web::Path<String>,
     query: web::Query<RegionQuery>,
@@ -113,7 +115,7 @@ pub async fn region_summary(
     } else {
         // Any change anywhere may concern a region: the whole-database stamp validates it.
         let key = format!("region:{code}:{}", query.year);
-        state
+        cache
             .regions
             .get_or_compute(&state.change_signal, Uuid::nil(), &key, fresh)
             .await?

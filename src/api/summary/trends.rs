@@ -12,13 +12,13 @@ use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Summary, summary_for};
-use crate::api::campaigns::{self, Campaign};
-use crate::app::AppState;
+use super::{Summary, SummaryCache, summary_for};
+use crate::api::campaigns::{Campaign, CampaignIndex};
 use crate::auth::MaybePrincipal;
 use crate::error::AppResult;
 use crate::http::json_ok;
 use crate::schema::campaigns as campaigns_table;
+use crate::state::AppState;
 
 /// Earlier editions shown beside this one.
 const EARLIER: i64 = 5;
@@ -171,16 +171,19 @@ pub struct Trends {
 pub async fn trends(
     req: HttpRequest,
     state: web::Data<AppState>,
+    index: web::Data<CampaignIndex>,
+    cache: web::Data<SummaryCache>,
     caller: MaybePrincipal,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let campaign = campaigns::find_for(&state, &caller, &id).await?;
-    json_ok(&req, &compute(&state, &caller, &campaign).await?)
+    let campaign = index.find_for(&state, &caller, &id).await?;
+    json_ok(&req, &compute(&state, &cache, &caller, &campaign).await?)
 }
 
 /// The trends of `campaign`, each edition's figures from its (cached) summary.
 pub async fn compute(
     state: &AppState,
+    cache: &SummaryCache,
     caller: &MaybePrincipal,
     campaign: &Arc<Campaign>,
 ) -> AppResult<Trends> {
@@ -204,7 +207,7 @@ pub async fn compute(
     editions.push(campaign.clone());
     let mut out = Vec::with_capacity(editions.len());
     for edition in &editions {
-        let summary = summary_for(state, caller, edition).await?;
+        let summary = summary_for(state, cache, caller, edition).await?;
         out.push(Edition {
             campaign_id: edition.id,
             slug: edition.slug.clone(),

@@ -18,13 +18,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::upsert::TallyDraft;
-use super::{MAX_BATCH, Outcome, Source, Tally, TallyInput, apply_many};
-use crate::app::AppState;
+use super::{BulkIngest, MAX_BATCH, Outcome, Source, Tally, TallyInput, apply_many};
 use crate::auth::Principal;
 use crate::auth::{Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::body::read_json;
 use crate::http::json_ok;
+use crate::state::AppState;
 
 /// The body of `POST /tallies/batch`.
 #[derive(Debug, ToSchema)]
@@ -94,6 +94,7 @@ impl BatchResult {
 pub async fn batch(
     req: HttpRequest,
     state: web::Data<AppState>,
+    turns: web::Data<BulkIngest>,
     principal: Principal,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
@@ -112,7 +113,7 @@ pub async fn batch(
         .enumerate()
         .map(|(i, item)| read_item(format!("items[{i}]"), item))
         .collect();
-    let outcomes = apply_many(&state, &principal, drafts, Source::Script).await?;
+    let outcomes = apply_many(&state, &turns, &principal, drafts, Source::Script).await?;
     json_ok(&req, &BatchResult::from_outcomes(&outcomes, &[]))
 }
 

@@ -12,14 +12,16 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use encoding_rs::{Encoding, GB18030};
 use uuid::Uuid;
 
-use super::{BatchResult, Category, MAX_BATCH, Measure, Source, TallyDraft, apply_many};
-use crate::app::AppState;
+use super::{
+    BatchResult, BulkIngest, Category, MAX_BATCH, Measure, Source, TallyDraft, apply_many,
+};
 use crate::auth::Principal;
 use crate::auth::{Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::body::{BODY_DEADLINE, declared_length, has_content_type, read_body_within};
 use crate::http::json_ok;
 use crate::schema::units;
+use crate::state::AppState;
 use crate::validate::Checks;
 
 /// API.md: 10 MiB of CSV.
@@ -104,6 +106,7 @@ const MEASURE_LABELS: &[(&str, Measure)] =
 pub async fn import(
     req: HttpRequest,
     state: web::Data<AppState>,
+    turns: web::Data<BulkIngest>,
     principal: Principal,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
@@ -121,7 +124,7 @@ pub async fn import(
         let mut conn = state.conn().await?;
         parse(&mut conn, &text).await?
     };
-    let outcomes = apply_many(&state, &principal, file.drafts, Source::Import).await?;
+    let outcomes = apply_many(&state, &turns, &principal, file.drafts, Source::Import).await?;
     json_ok(&req, &BatchResult::from_outcomes(&outcomes, &file.lines))
 }
 

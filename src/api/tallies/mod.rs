@@ -17,7 +17,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{Principal, Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::{
@@ -25,6 +24,7 @@ use crate::http::{
 };
 use crate::journal::{self, Entry};
 use crate::schema::{tallies, tally_history};
+use crate::state::AppState;
 
 pub use batch::{BatchInput, BatchItemResult, BatchResult};
 pub use upsert::{Outcome, TallyDraft, ValidTally, prepare, upsert};
@@ -392,8 +392,19 @@ pub async fn put_tally(
 }
 
 /// Validates, authorizes (every row) and upserts, in one transaction.
+/// Turns for bulk ingestion (tally batches and CSV imports): one at a time per process (a
+/// `web::Data` of the app).
+pub struct BulkIngest(tokio::sync::Semaphore);
+
+impl Default for BulkIngest {
+    fn default() -> Self {
+        BulkIngest(tokio::sync::Semaphore::new(1))
+    }
+}
+
 async fn apply_many(
     state: &AppState,
+    turns: &BulkIngest,
     principal: &Principal,
     drafts: Vec<TallyDraft>,
     default_source: Source,
@@ -402,11 +413,7 @@ async fn apply_many(
     // One bulk ingestion at a time per process: each holds tens of megabytes while it runs
     // (rows, history, audit), and on a small box the database sets the pace anyway. Taken
     // only now that the body is read and parsed: a slow sender holds no turn.
-    let _turn = state
-        .bulk_ingest
-        .acquire()
-        .await
-        .map_err(AppError::internal)?;
+    let _turn = turns.0.acquire().await.map_err(AppError::internal)?;
     let mut conn = state.conn().await?;
     let outcomes = conn
         .transaction::<_, AppError, _>(async move |conn| {

@@ -16,12 +16,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::changes::{latest_seq, visible_types};
-use crate::app::AppState;
 use crate::auth::{Authorized, Principal, Role, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entry};
 use crate::schema::{webhook_deliveries, webhook_subscriptions};
+use crate::state::AppState;
 use crate::validate::Checks;
 
 pub use delivery::{Worker, sign};

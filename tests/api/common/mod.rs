@@ -15,11 +15,12 @@ use chrono::Utc;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use learnweek::api::tokens::{self, TokenKind, TokenSpec};
-use learnweek::app::{AppState, build_app};
 use learnweek::auth::Role;
 use learnweek::auth::policy::Authorized;
 use learnweek::config::Config;
 use learnweek::embedded::EmbeddedCluster;
+use learnweek::router::{AppData, build_app};
+use learnweek::state::AppState;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -232,11 +233,12 @@ impl TestApp {
     pub async fn serve(db: TestDb, config: Config) -> TestApp {
         let url = config.database_url.clone().unwrap();
         let pool = learnweek::db::build_pool(&url, config.pool_size).unwrap();
-        let state = web::Data::new(AppState::new(pool, JWT_SECRET, config).unwrap());
+        let data = AppData::new(AppState::new(pool, JWT_SECRET, config).unwrap());
+        let state = data.state.clone();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let app_state = state.clone();
-        let server = HttpServer::new(move || build_app(app_state.clone()))
+        let app_data = data.clone();
+        let server = HttpServer::new(move || build_app(app_data.clone()))
             .workers(2)
             .disable_signals()
             .shutdown_timeout(1)

@@ -16,12 +16,12 @@ use super::claim::Claimed;
 use crate::api::changes::ChangeRow;
 use crate::api::webhooks::ssrf::GuardedResolver;
 use crate::api::webhooks::{Webhook, decode_secret, entry, load_any};
-use crate::app::AppState;
 use crate::auth::policy::Authorized;
 use crate::error::{AppError, AppResult};
 use crate::http::Cursor;
 use crate::journal::{self, Entry};
 use crate::schema::{changes, webhook_deliveries, webhook_subscriptions};
+use crate::state::AppState;
 
 /// Retries stop (and the subscription is disabled) after failing this long.
 pub const RETRY_WINDOW: chrono::Duration = chrono::Duration::days(3);

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::{LEASE, MAX_IN_FLIGHT, MAX_IN_FLIGHT_PER_UNIT};
 use crate::api::webhooks::{MAX_PER_UNIT, Webhook};
-use crate::app::AppState;
 use crate::error::AppResult;
+use crate::state::AppState;
 
 /// A subscription leased to this worker for one delivery.
 #[derive(QueryableByName)]

@@ -31,7 +31,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub use attempt::{RETRY_WINDOW, sign};
 

@@ -19,9 +19,9 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::app::AppState;
 use crate::error::AppError;
-use crate::http::route_info::RouteTable;
+use crate::middleware::route_info::RouteTable;
+use crate::state::AppState;
 
 type Limiter =
     RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
@@ -95,7 +95,9 @@ fn client_ip(req: &ServiceRequest) -> IpAddr {
 /// A verified token's id, else the client's address. Only a signature that verifies earns a
 /// bucket of its own: otherwise a made-up token per request would be a fresh budget each time.
 fn caller_key(req: &ServiceRequest, state: &AppState) -> String {
-    let token = crate::auth::bearer_token(req.request()).ok().flatten();
+    let token = crate::auth::principal::bearer_token(req.request())
+        .ok()
+        .flatten();
     match token.and_then(|t| state.jwt.verify(&t).ok()) {
         Some(claims) => {
             let key = format!("t:{}", claims.jti);
@@ -119,7 +121,9 @@ pub async fn middleware(
         // Unknown routes answer 404/405 without work; nothing to protect.
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let limits = state.rate_limits.clone();
+    let Some(limits) = req.app_data::<web::Data<RateLimits>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
     let (bucket, key) = if route.probe {
         (None, String::new())
     } else if route.takes_credentials {

@@ -15,7 +15,6 @@
 //! after the fact: the same request would be refused the same way. Keys live 24 hours.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -23,37 +22,25 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpResponse, ResponseError, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
+use super::route_info::RouteTable;
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 use crate::http::body::{BODY_DEADLINE, read_body_within};
 use crate::http::conditional::{etag_of_bytes, hex};
-use crate::http::route_info::RouteTable;
+use crate::idempotency::{TTL, Ticket, in_progress};
 use crate::schema::idempotency_keys;
+use crate::state::AppState;
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-/// How long keys are kept (API.md: at least 24 h).
-pub const TTL: Duration = Duration::hours(24);
 /// The largest body any POST accepts (CSV import).
 const MAX_BODY: usize = 10 << 20;
-
-/// A request's key, on its way to the write's transaction (see [`claim`]).
-#[derive(Debug)]
-pub struct Ticket {
-    scope: String,
-    key: String,
-    method: String,
-    path: String,
-    fingerprint: Vec<u8>,
-    claimed: AtomicBool,
-}
 
 pub async fn middleware(
     mut req: ServiceRequest,
@@ -87,14 +74,13 @@ pub async fn middleware(
         Ok(body) => body.freeze(),
         Err(e) => return Ok(req.into_response(e.error_response())),
     };
-    let ticket = Arc::new(Ticket {
-        scope: scope_of(&req),
+    let ticket = Arc::new(Ticket::new(
+        scope_of(&req),
         key,
-        method: req.method().to_string(),
-        path: req.path().to_owned(),
-        fingerprint: fingerprint(&req, &body),
-        claimed: AtomicBool::new(false),
-    });
+        req.method().to_string(),
+        req.path().to_owned(),
+        fingerprint(&req, &body),
+    ));
     req.set_payload(Payload::from(body));
 
     match earlier_answer(&state, &ticket).await {
@@ -125,7 +111,7 @@ pub async fn middleware(
         location: header(header::LOCATION),
         content_type: header(header::CONTENT_TYPE),
     };
-    if AtomicBool::load(&ticket.claimed, Ordering::Acquire) {
+    if ticket.claimed() {
         // The write committed with the key: its answer is what a retry must get. If storing
         // fails, the client has this answer and a retry is told the key is still in use.
         if let Err(e) = store_answer(&state, &ticket, &answer).await {
@@ -146,53 +132,6 @@ pub async fn middleware(
         req,
         head.set_body(BoxBody::new(bytes)),
     ))
-}
-
-/// Takes the request's key in the write's transaction (called by the journal). A second
-/// call in the same transaction is a no-op; a key another request took is a 409 once that
-/// request commits (PostgreSQL makes this insert wait for it).
-pub async fn claim(conn: &mut AsyncPgConnection, ticket: &Ticket) -> AppResult<()> {
-    use diesel::sql_types::{Bool, Text};
-    let inserted = diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::scope.eq(&ticket.scope),
-            idempotency_keys::key.eq(&ticket.key),
-            idempotency_keys::method.eq(&ticket.method),
-            idempotency_keys::path.eq(&ticket.path),
-            idempotency_keys::request_hash.eq(&ticket.fingerprint),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    if inserted == 1 {
-        ticket.claimed.store(true, Ordering::Release);
-        return Ok(());
-    }
-    #[derive(QueryableByName)]
-    struct Ours {
-        #[diesel(sql_type = Bool)]
-        ours: bool,
-    }
-    let row: Option<Ours> = diesel::sql_query(
-        "SELECT xmin = pg_current_xact_id()::xid AS ours FROM idempotency_keys \
-         WHERE scope = $1 AND key = $2",
-    )
-    .bind::<Text, _>(&ticket.scope)
-    .bind::<Text, _>(&ticket.key)
-    .get_result(conn)
-    .await
-    .optional()?;
-    if row.is_some_and(|r| r.ours) {
-        return Ok(());
-    }
-    Err(in_progress())
-}
-
-fn in_progress() -> AppError {
-    AppError::conflict(
-        "a request with this Idempotency-Key is still being processed; retry shortly",
-    )
-    .retry_after(1)
 }
 
 fn is_sane(key: &str) -> bool {
@@ -343,14 +282,4 @@ async fn store_refusal(state: &AppState, ticket: &Ticket, answer: &Stored) -> Ap
         .execute(&mut conn)
         .await?;
     Ok(())
-}
-
-/// Deletes keys past their lifetime; run periodically by `serve`.
-pub async fn purge_expired(state: &AppState) -> AppResult<usize> {
-    let mut conn = state.conn().await?;
-    Ok(diesel::delete(
-        idempotency_keys::table.filter(idempotency_keys::created_at.lt(Utc::now() - TTL)),
-    )
-    .execute(&mut conn)
-    .await?)
 }

@@ -1,7 +1,6 @@
-//! The application: shared state and the one `build_app` used by `serve`, the tests and the
-//! `openapi` command (through [`crate::api::routes`]).
-
-use std::sync::Arc;
+//! The one `build_app` used by `serve` and the tests (the `openapi` command reads the same
+//! [`crate::api::routes`]): what the app is given, the middlewares in their order, CORS and
+//! security headers, and the answer for paths no route matches.
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -11,70 +10,51 @@ use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
 use actix_web::{App, Error, HttpResponse, web};
 use utoipa_actix_web::AppExt;
 
+use crate::api::campaigns::CampaignIndex;
 use crate::api::feeds::FeedCache;
-use crate::auth::JwtKeys;
-use crate::change_signal::ChangeSignal;
-use crate::config::Config;
-use crate::db::{DbConn, DbPool};
-use crate::error::{AppError, AppResult};
-use crate::http::metrics::Metrics;
-use crate::http::rate_limit::RateLimits;
-use crate::http::route_info::RouteTable;
-use crate::http::{extractor_errors, idempotency, locale, metrics, rate_limit, request_id};
-use crate::read_cache::{KeyIndex, ReadCache};
+use crate::api::summary::SummaryCache;
+use crate::api::tallies::BulkIngest;
+use crate::error::AppError;
+use crate::http::extractor_errors;
+use crate::metrics::Metrics;
+use crate::middleware::rate_limit::RateLimits;
+use crate::middleware::route_info::RouteTable;
+use crate::middleware::{idempotency, locale, metrics, rate_limit, request_id};
+use crate::state::AppState;
 
-pub struct AppState {
-    pub pool: DbPool,
-    pub jwt: JwtKeys,
-    pub config: Arc<Config>,
-    /// The schema version this binary needs (for `/readyz`).
-    pub schema_version: String,
-    pub rate_limits: Arc<RateLimits>,
-    pub metrics: Arc<Metrics>,
-    /// Moves on every committed change (while `serve`'s listener runs).
-    pub change_signal: Arc<ChangeSignal>,
-    /// Rendered feeds, while their campaign is unchanged.
-    pub feeds: FeedCache,
-    /// Turns for bulk ingestion (tally batches and CSV imports): one at a time.
-    pub bulk_ingest: tokio::sync::Semaphore,
-    pub readiness: crate::db::ReadinessProbe,
-    /// Campaigns by id or slug, while unchanged.
-    pub campaigns_by_key: KeyIndex<crate::api::campaigns::Campaign>,
-    /// Computed summaries, while their campaign is unchanged.
-    pub summaries: ReadCache<crate::api::summary::Summary>,
-    /// Regional sums, while nothing changed anywhere.
-    pub regions: ReadCache<crate::api::summary::RegionSummary>,
+/// Everything the app is given, created once per process (every HTTP worker shares it):
+/// the plumbing in [`AppState`] and each part's own state.
+#[derive(Clone)]
+pub struct AppData {
+    pub state: web::Data<AppState>,
+    pub metrics: web::Data<Metrics>,
+    pub rate_limits: web::Data<RateLimits>,
+    pub campaigns: web::Data<CampaignIndex>,
+    pub summaries: web::Data<SummaryCache>,
+    pub feeds: web::Data<FeedCache>,
+    pub bulk_ingest: web::Data<BulkIngest>,
 }
 
-impl AppState {
-    pub fn new(pool: DbPool, jwt_secret: &str, config: Config) -> Result<Self, String> {
-        Ok(AppState {
-            pool,
-            jwt: JwtKeys::new(jwt_secret.as_bytes())?,
-            rate_limits: Arc::new(RateLimits::new(
+impl AppData {
+    pub fn new(state: AppState) -> Self {
+        let config = &state.config;
+        AppData {
+            metrics: web::Data::from(state.metrics.clone()),
+            rate_limits: web::Data::new(RateLimits::new(
                 config.rate_limit_per_minute,
                 config.login_rate_per_minute,
             )),
-            metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
-            change_signal: Arc::default(),
-            feeds: FeedCache::new(config.pool_size),
-            bulk_ingest: tokio::sync::Semaphore::new(1),
-            readiness: Default::default(),
-            campaigns_by_key: KeyIndex::new(10_000),
-            summaries: ReadCache::new(10_000),
-            regions: ReadCache::new(1_000),
-            config: Arc::new(config),
-            schema_version: crate::db::latest_migration_version(),
-        })
-    }
-
-    pub async fn conn(&self) -> AppResult<DbConn> {
-        crate::db::conn(&self.pool).await
+            campaigns: web::Data::new(CampaignIndex::new(10_000)),
+            summaries: web::Data::new(SummaryCache::default()),
+            feeds: web::Data::new(FeedCache::new(config.pool_size)),
+            bulk_ingest: web::Data::new(BulkIngest::default()),
+            state: web::Data::new(state),
+        }
     }
 }
 
 pub fn build_app(
-    state: web::Data<AppState>,
+    data: AppData,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -84,10 +64,16 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let cors = cors(&state.config.cors_origins);
+    let cors = cors(&data.state.config.cors_origins);
     App::new()
         .into_utoipa_app()
-        .app_data(state)
+        .app_data(data.state)
+        .app_data(data.metrics)
+        .app_data(data.rate_limits)
+        .app_data(data.campaigns)
+        .app_data(data.summaries)
+        .app_data(data.feeds)
+        .app_data(data.bulk_ingest)
         .app_data(routes())
         .app_data(extractor_errors::query_config())
         .app_data(extractor_errors::path_config())

@@ -1,17 +1,11 @@
 //! Prometheus metrics: requests by route and status, latency, connection pool, webhook backlog.
 
-use std::time::Instant;
-
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::{Error, web};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
 
-use crate::app::AppState;
+use crate::db::DbPool;
 
 pub struct Metrics {
     registry: Registry,
@@ -71,6 +65,16 @@ impl Metrics {
         })
     }
 
+    /// One answered request.
+    pub fn observe(&self, method: &str, route: &str, status: &str, seconds: f64) {
+        self.requests
+            .with_label_values(&[method, route, status])
+            .inc();
+        self.latency
+            .with_label_values(&[method, route])
+            .observe(seconds);
+    }
+
     pub fn password_checked(&self) {
         self.password_checks.inc();
     }
@@ -86,8 +90,8 @@ impl Metrics {
     }
 
     /// The text exposition, with the gauges read now (none of them from the database).
-    pub async fn render(&self, state: &AppState) -> String {
-        let status = state.pool.status();
+    pub fn render(&self, pool: &DbPool) -> String {
+        let status = pool.status();
         for (name, value) in [
             ("max", status.max_size),
             ("open", status.size),
@@ -102,31 +106,4 @@ impl Metrics {
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()
     }
-}
-
-pub async fn middleware(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let started = Instant::now();
-    let metrics = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.metrics.clone());
-    let res = next.call(req).await?;
-    if let Some(metrics) = metrics {
-        let route = res
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".into());
-        let method = res.request().method().as_str().to_owned();
-        metrics
-            .requests
-            .with_label_values(&[method.as_str(), route.as_str(), res.status().as_str()])
-            .inc();
-        metrics
-            .latency
-            .with_label_values(&[method.as_str(), route.as_str()])
-            .observe(started.elapsed().as_secs_f64());
-    }
-    Ok(res)
 }

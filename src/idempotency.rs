@@ -1,0 +1,108 @@
+//! Idempotency keys as the write path sees them: a request's key travels on its `Principal`
+//! as a [`Ticket`], and the journal takes it in the write's own transaction ([`claim`]), so a
+//! key row exists exactly when its write committed. The HTTP side (looking keys up, storing
+//! and replaying answers) is `crate::middleware::idempotency`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::error::{AppError, AppResult};
+use crate::schema::idempotency_keys;
+
+/// How long keys are kept (API.md: at least 24 h).
+pub const TTL: Duration = Duration::hours(24);
+
+/// A request's key, on its way to the write's transaction (see [`claim`]).
+#[derive(Debug)]
+pub struct Ticket {
+    pub scope: String,
+    pub key: String,
+    pub method: String,
+    pub path: String,
+    pub fingerprint: Vec<u8>,
+    claimed: AtomicBool,
+}
+
+impl Ticket {
+    pub fn new(
+        scope: String,
+        key: String,
+        method: String,
+        path: String,
+        fingerprint: Vec<u8>,
+    ) -> Self {
+        Ticket {
+            scope,
+            key,
+            method,
+            path,
+            fingerprint,
+            claimed: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a write took the key (its transaction may still have rolled back).
+    pub fn claimed(&self) -> bool {
+        AtomicBool::load(&self.claimed, Ordering::Acquire)
+    }
+}
+
+/// Takes the request's key in the write's transaction (called by the journal). A second
+/// call in the same transaction is a no-op; a key another request took is a 409 once that
+/// request commits (PostgreSQL makes this insert wait for it).
+pub async fn claim(conn: &mut AsyncPgConnection, ticket: &Ticket) -> AppResult<()> {
+    use diesel::sql_types::{Bool, Text};
+    let inserted = diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::scope.eq(&ticket.scope),
+            idempotency_keys::key.eq(&ticket.key),
+            idempotency_keys::method.eq(&ticket.method),
+            idempotency_keys::path.eq(&ticket.path),
+            idempotency_keys::request_hash.eq(&ticket.fingerprint),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    if inserted == 1 {
+        ticket.claimed.store(true, Ordering::Release);
+        return Ok(());
+    }
+    #[derive(QueryableByName)]
+    struct Ours {
+        #[diesel(sql_type = Bool)]
+        ours: bool,
+    }
+    let row: Option<Ours> = diesel::sql_query(
+        "SELECT xmin = pg_current_xact_id()::xid AS ours FROM idempotency_keys \
+         WHERE scope = $1 AND key = $2",
+    )
+    .bind::<Text, _>(&ticket.scope)
+    .bind::<Text, _>(&ticket.key)
+    .get_result(conn)
+    .await
+    .optional()?;
+    if row.is_some_and(|r| r.ours) {
+        return Ok(());
+    }
+    Err(in_progress())
+}
+
+/// The answer to a request whose key is taken but whose answer is not stored yet.
+pub fn in_progress() -> AppError {
+    AppError::conflict(
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+    )
+    .retry_after(1)
+}
+
+/// Deletes keys past their lifetime; run periodically by `serve`.
+pub async fn purge_expired(conn: &mut AsyncPgConnection) -> AppResult<usize> {
+    Ok(diesel::delete(
+        idempotency_keys::table.filter(idempotency_keys::created_at.lt(Utc::now() - TTL)),
+    )
+    .execute(conn)
+    .await?)
+}
