@@ -152,6 +152,28 @@ pub fn plausible_time(t: &chrono::DateTime<chrono::Utc>) -> bool {
     (1990..=2100).contains(&t.year())
 }
 
+/// Checks that every id in `refs` names a unit; a failure names its field (with an index for
+/// lists).
+pub async fn check_units_exist(
+    conn: &mut AsyncPgConnection,
+    refs: &[(String, Uuid)],
+    c: &mut Checks,
+) -> AppResult<()> {
+    if refs.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = refs.iter().map(|(_, id)| *id).collect();
+    let found: Vec<Uuid> = units::table
+        .filter(units::id.eq_any(&ids))
+        .select(units::id)
+        .load(conn)
+        .await?;
+    for (field, _) in refs.iter().filter(|(_, id)| !found.contains(id)) {
+        c.fail(field, "no such unit");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,26 +200,4 @@ mod tests {
             assert_eq!(line_errors(bad), 1, "{bad:?}");
         }
     }
-}
-
-/// Checks that every id in `refs` names a unit; a failure names its field (with an index for
-/// lists).
-pub async fn check_units_exist(
-    conn: &mut AsyncPgConnection,
-    refs: &[(String, Uuid)],
-    c: &mut Checks,
-) -> AppResult<()> {
-    if refs.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = refs.iter().map(|(_, id)| *id).collect();
-    let found: Vec<Uuid> = units::table
-        .filter(units::id.eq_any(&ids))
-        .select(units::id)
-        .load(conn)
-        .await?;
-    for (field, _) in refs.iter().filter(|(_, id)| !found.contains(id)) {
-        c.fail(field, "no such unit");
-    }
-    Ok(())
 }
