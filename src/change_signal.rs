@@ -17,7 +17,9 @@ use futures_util::StreamExt;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::journal::CHANGES_CHANNEL;
+/// The channel every write notifies at commit (see `journal.rs`), naming the campaigns it
+/// touched.
+pub const CHANGES_CHANNEL: &str = "learnweek_changes";
 
 /// The notification payload of a change that concerns every campaign.
 pub const EVERY_CAMPAIGN: &str = "*";

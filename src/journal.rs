@@ -11,12 +11,11 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::auth::Authorized;
+use crate::auth::{Authorized, Subject};
+use crate::change_signal::{CHANGES_CHANNEL, EVERY_CAMPAIGN};
 use crate::error::{AppError, AppResult};
 
 const CHANGE_ORDER_LOCK_KEY: i64 = 0x6c65_6172_6e77_6b02;
-/// Channel notified after each batch of changes (webhook worker, feed caches).
-pub const CHANGES_CHANNEL: &str = "learnweek_changes";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -42,11 +41,53 @@ impl Op {
     }
 }
 
+crate::text_enum! {
+    /// What a change is about: the change feed's and the audit log's `type`.
+    pub enum Entity {
+        Campaign = "campaign",
+        Unit = "unit",
+        Partner = "partner",
+        CommitteeBody = "committee_body",
+        CommitteeMember = "committee_member",
+        Event = "event",
+        Training = "training",
+        Tally = "tally",
+        MediaReport = "media_report",
+        Webhook = "webhook",
+        Account = "account",
+        Token = "token",
+    }
+}
+
+impl Entity {
+    /// What a write of `subject` is recorded as.
+    pub fn of(subject: Subject) -> Entity {
+        match subject {
+            Subject::Campaign => Entity::Campaign,
+            Subject::Unit => Entity::Unit,
+            Subject::Partner => Entity::Partner,
+            Subject::CommitteeBody => Entity::CommitteeBody,
+            Subject::CommitteeMember => Entity::CommitteeMember,
+            Subject::Event => Entity::Event,
+            Subject::Training | Subject::TrainingOutcome => Entity::Training,
+            Subject::Tally => Entity::Tally,
+            Subject::MediaReport => Entity::MediaReport,
+            Subject::Token => Entity::Token,
+            Subject::Account => Entity::Account,
+            Subject::Webhook => Entity::Webhook,
+        }
+    }
+
+    /// Who holds which credentials: followed by the committee office only.
+    pub fn admin_only(self) -> bool {
+        matches!(self, Entity::Account | Entity::Token)
+    }
+}
+
 /// One changed row.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The change feed's `type`: `event`, `training`, `tally`, `unit`, ...
-    pub entity: &'static str,
+    pub entity: Entity,
     pub id: Uuid,
     pub op: Op,
     pub campaign_id: Option<Uuid>,
@@ -58,7 +99,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(entity: &'static str, id: Uuid, op: Op) -> Self {
+    pub fn new(entity: Entity, id: Uuid, op: Op) -> Self {
         Entry {
             entity,
             id,
@@ -70,7 +111,7 @@ impl Entry {
         }
     }
 
-    pub fn created(entity: &'static str, id: Uuid, after: &impl Serialize) -> AppResult<Self> {
+    pub fn created(entity: Entity, id: Uuid, after: &impl Serialize) -> AppResult<Self> {
         Ok(Entry {
             after: Some(to_json(after)?),
             ..Entry::new(entity, id, Op::Create)
@@ -78,7 +119,7 @@ impl Entry {
     }
 
     pub fn updated(
-        entity: &'static str,
+        entity: Entity,
         id: Uuid,
         before: &impl Serialize,
         after: &impl Serialize,
@@ -90,7 +131,7 @@ impl Entry {
         })
     }
 
-    pub fn deleted(entity: &'static str, id: Uuid, before: &impl Serialize) -> AppResult<Self> {
+    pub fn deleted(entity: Entity, id: Uuid, before: &impl Serialize) -> AppResult<Self> {
         Ok(Entry {
             before: Some(to_json(before)?),
             ..Entry::new(entity, id, Op::Delete)
@@ -114,12 +155,12 @@ fn notification_payload(entries: &[Entry]) -> String {
     let mut campaigns: Vec<Uuid> = Vec::new();
     for e in entries {
         match e.campaign_id {
-            None => return crate::change_signal::EVERY_CAMPAIGN.into(),
+            None => return EVERY_CAMPAIGN.into(),
             Some(c) if !campaigns.contains(&c) => campaigns.push(c),
             Some(_) => {}
         }
         if campaigns.len() > 100 {
-            return crate::change_signal::EVERY_CAMPAIGN.into();
+            return EVERY_CAMPAIGN.into();
         }
     }
     campaigns
@@ -155,7 +196,7 @@ pub async fn record(
         return Ok(());
     }
     let token_id = (!actor.token_id.is_nil()).then_some(actor.token_id);
-    let types: Vec<&str> = entries.iter().map(|e| e.entity).collect();
+    let types: Vec<&str> = entries.iter().map(|e| e.entity.as_str()).collect();
     let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
     let audit_ops: Vec<&str> = entries.iter().map(|e| e.op.audit_op()).collect();
     let owners: Vec<Option<Uuid>> = entries.iter().map(|e| e.owner_unit_id).collect();

@@ -83,6 +83,7 @@ mod tests {
     fn every_enum_sends_its_wire_name() {
         use crate::api::*;
         crate::auth::Role::check_wire_names();
+        crate::journal::Entity::check_wire_names();
         campaigns::CampaignStatus::check_wire_names();
         units::UnitKind::check_wire_names();
         tokens::TokenKind::check_wire_names();

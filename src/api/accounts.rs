@@ -14,7 +14,7 @@ use crate::auth::policy::{check_role_unit, require_admin};
 use crate::auth::{Principal, Role, Subject, authorize, password};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entry};
+use crate::journal::{self, Entity, Entry};
 use crate::schema::accounts;
 use crate::state::AppState;
 use crate::validate::Checks;
@@ -209,7 +209,7 @@ pub async fn create(
                 .returning(Account::as_returning())
                 .get_result(conn)
                 .await?;
-            let entry = Entry::created("account", account.id, &account)?.owner(account.unit_id);
+            let entry = Entry::created(Entity::Account, account.id, &account)?.owner(account.unit_id);
             journal::record(conn, &auth, &[entry]).await?;
             Ok(account)
         })
@@ -298,7 +298,7 @@ pub async fn update(
             if credentials_changed {
                 crate::api::sessions::end_all_of_account(conn, after.id).await?;
             }
-            let entry = Entry::updated("account", after.id, &before, &after)?.owner(after.unit_id);
+            let entry = Entry::updated(Entity::Account, after.id, &before, &after)?.owner(after.unit_id);
             journal::record(conn, &auth, &[entry]).await?;
             Ok(after)
         })
@@ -340,7 +340,7 @@ pub async fn remove(
         diesel::delete(accounts::table.find(before.id))
             .execute(conn)
             .await?;
-        let entry = Entry::deleted("account", before.id, &before)?.owner(before.unit_id);
+        let entry = Entry::deleted(Entity::Account, before.id, &before)?.owner(before.unit_id);
         journal::record(conn, &auth, &[entry]).await
     })
     .await?;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entry, Op};
+use crate::journal::{self, Entity, Entry, Op};
 use crate::read_cache::KeyIndex;
 use crate::schema::{campaign_partners, campaigns, committee_bodies, committee_members};
 use crate::state::AppState;
@@ -441,7 +441,7 @@ pub async fn insert_row(
         .returning(Campaign::as_returning())
         .get_result(conn)
         .await?;
-    let entry = Entry::created("campaign", campaign.id, &campaign)?.campaign(campaign.id);
+    let entry = Entry::created(Entity::Campaign, campaign.id, &campaign)?.campaign(campaign.id);
     Ok((campaign, entry))
 }
 
@@ -503,7 +503,7 @@ pub async fn update(
                 .returning(Campaign::as_returning())
                 .get_result(conn)
                 .await?;
-            let entry = Entry::updated("campaign", after.id, &before, &after)?.campaign(after.id);
+            let entry = Entry::updated(Entity::Campaign, after.id, &before, &after)?.campaign(after.id);
             journal::record(conn, &auth, &[entry]).await?;
             Ok(after)
         })
@@ -538,7 +538,7 @@ pub async fn remove(
         // Partners and the committee go with the campaign (ON DELETE CASCADE); record them.
         let children = [
             (
-                "partner",
+                Entity::Partner,
                 campaign_partners::table
                     .filter(campaign_partners::campaign_id.eq(before.id))
                     .select(campaign_partners::id)
@@ -546,7 +546,7 @@ pub async fn remove(
                     .await?,
             ),
             (
-                "committee_body",
+                Entity::CommitteeBody,
                 committee_bodies::table
                     .filter(committee_bodies::campaign_id.eq(before.id))
                     .select(committee_bodies::id)
@@ -554,7 +554,7 @@ pub async fn remove(
                     .await?,
             ),
             (
-                "committee_member",
+                Entity::CommitteeMember,
                 committee_members::table
                     .filter(committee_members::campaign_id.eq(before.id))
                     .select(committee_members::id)
@@ -572,7 +572,7 @@ pub async fn remove(
                     .map(|id| Entry::new(kind, id, Op::Delete).campaign(before.id)),
             );
         }
-        entries.push(Entry::deleted("campaign", before.id, &before)?.campaign(before.id));
+        entries.push(Entry::deleted(Entity::Campaign, before.id, &before)?.campaign(before.id));
         journal::record(conn, &auth, &entries).await?;
         Ok(())
     })

@@ -14,6 +14,7 @@ use crate::auth::Principal;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::pagination::validate_limit;
 use crate::http::{Cursor, json_ok};
+use crate::journal::Entity;
 use crate::schema::changes;
 use crate::state::AppState;
 
@@ -21,31 +22,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list);
 }
 
-/// Every `type` the change log carries.
-pub const TYPES: &[&str] = &[
-    "campaign",
-    "unit",
-    "partner",
-    "committee_body",
-    "committee_member",
-    "event",
-    "training",
-    "tally",
-    "media_report",
-    "webhook",
-    "account",
-    "token",
-];
-
-/// Types only the committee office may follow (who has which credentials).
-const ADMIN_TYPES: &[&str] = &["account", "token"];
-
-/// The types `principal` may follow.
+/// The types `principal` may follow (accounts and tokens: the committee office only).
 pub fn visible_types(principal: &Principal) -> Vec<&'static str> {
-    TYPES
+    Entity::ALL
         .iter()
-        .copied()
-        .filter(|t| principal.is_admin() || !ADMIN_TYPES.contains(t))
+        .filter(|e| principal.is_admin() || !e.admin_only())
+        .map(|e| e.as_str())
         .collect()
 }
 

@@ -17,7 +17,7 @@ use crate::api::campaigns;
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entry};
+use crate::journal::{self, Entity, Entry};
 use crate::schema::{committee_bodies, committee_members};
 use crate::state::AppState;
 use crate::validate::Checks;
@@ -494,7 +494,7 @@ pub async fn insert_body(
         conn,
         auth,
         &[body_entry(
-            Entry::created("committee_body", body.id, &body)?,
+            Entry::created(Entity::CommitteeBody, body.id, &body)?,
             &body,
         )],
     )
@@ -574,7 +574,7 @@ pub async fn update_body(
                 conn,
                 &auth,
                 &[body_entry(
-                    Entry::updated("committee_body", after.id, &before, &after)?,
+                    Entry::updated(Entity::CommitteeBody, after.id, &before, &after)?,
                     &after,
                 )],
             )
@@ -621,12 +621,12 @@ pub async fn remove_body(
         let mut entries = Vec::new();
         for m in &members {
             entries.push(member_entry(
-                Entry::deleted("committee_member", m.id, m)?,
+                Entry::deleted(Entity::CommitteeMember, m.id, m)?,
                 m,
             ));
         }
         entries.push(body_entry(
-            Entry::deleted("committee_body", before.id, &before)?,
+            Entry::deleted(Entity::CommitteeBody, before.id, &before)?,
             &before,
         ));
         journal::record(conn, &auth, &entries).await
@@ -753,7 +753,7 @@ pub async fn insert_member(
         conn,
         auth,
         &[member_entry(
-            Entry::created("committee_member", member.id, &member)?,
+            Entry::created(Entity::CommitteeMember, member.id, &member)?,
             &member,
         )],
     )
@@ -841,7 +841,7 @@ pub async fn update_member(
                 conn,
                 &auth,
                 &[member_entry(
-                    Entry::updated("committee_member", after.id, &before, &after)?,
+                    Entry::updated(Entity::CommitteeMember, after.id, &before, &after)?,
                     &after,
                 )],
             )
@@ -883,7 +883,7 @@ pub async fn remove_member(
             conn,
             &auth,
             &[member_entry(
-                Entry::deleted("committee_member", before.id, &before)?,
+                Entry::deleted(Entity::CommitteeMember, before.id, &before)?,
                 &before,
             )],
         )

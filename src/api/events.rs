@@ -14,7 +14,7 @@ use crate::api::{media_reports, tallies, trainings};
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entry};
+use crate::journal::{self, Entity, Entry};
 use crate::schema::{campaigns, event_tombstones, events};
 use crate::state::AppState;
 use crate::validate::{Checks, plausible_time, search_term};
@@ -573,7 +573,7 @@ pub async fn insert(
         .get_result(conn)
         .await?;
     let event = Event::from(row);
-    let entry = Entry::created("event", event.id, &event)?
+    let entry = Entry::created(Entity::Event, event.id, &event)?
         .campaign(event.campaign_id)
         .owner(Some(event.host_unit_id));
     journal::record(conn, auth, &[entry]).await?;
@@ -654,7 +654,7 @@ pub async fn update(
                 .get_result(conn)
                 .await?;
             let after = Event::from(row);
-            let entry = Entry::updated("event", after.id, &before, &after)?
+            let entry = Entry::updated(Entity::Event, after.id, &before, &after)?
                 .campaign(after.campaign_id)
                 .owner(Some(after.host_unit_id));
             journal::record(conn, &auth, &[entry]).await?;
@@ -712,7 +712,7 @@ pub async fn remove(
             .execute(conn)
             .await?;
         entries.push(
-            Entry::deleted("event", before.id, &before)?
+            Entry::deleted(Entity::Event, before.id, &before)?
                 .campaign(before.campaign_id)
                 .owner(Some(before.host_unit_id)),
         );

@@ -14,7 +14,7 @@ use crate::api::events::{check_campaign_area, check_event_campaign};
 use crate::auth::{Authorized, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entry};
+use crate::journal::{self, Entity, Entry};
 use crate::schema::media_reports;
 use crate::state::AppState;
 use crate::validate::{Checks, plausible_time, search_term};
@@ -220,7 +220,7 @@ pub async fn detach_event(conn: &mut AsyncPgConnection, before: MediaReport) -> 
         .get_result(conn)
         .await?;
     Ok(entry(
-        Entry::updated("media_report", after.id, &before, &after)?,
+        Entry::updated(Entity::MediaReport, after.id, &before, &after)?,
         &after,
     ))
 }
@@ -362,7 +362,7 @@ pub async fn insert(
         conn,
         auth,
         &[entry(
-            Entry::created("media_report", report.id, &report)?,
+            Entry::created(Entity::MediaReport, report.id, &report)?,
             &report,
         )],
     )
@@ -448,7 +448,7 @@ pub async fn update(
                 .get_result(conn)
                 .await?;
             let e = entry(
-                Entry::updated("media_report", after.id, &before, &after)?,
+                Entry::updated(Entity::MediaReport, after.id, &before, &after)?,
                 &after,
             );
             journal::record(conn, &auth, &[e]).await?;
@@ -492,7 +492,7 @@ pub async fn remove(
             conn,
             &auth,
             &[entry(
-                Entry::deleted("media_report", before.id, &before)?,
+                Entry::deleted(Entity::MediaReport, before.id, &before)?,
                 &before,
             )],
         )

@@ -14,7 +14,7 @@ use crate::api::campaigns;
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, json_ok, json_response};
-use crate::journal::{self, Entry};
+use crate::journal::{self, Entity, Entry};
 use crate::schema::{campaign_partners, units};
 use crate::state::AppState;
 
@@ -257,7 +257,7 @@ pub async fn remove(
             conn,
             &auth,
             &[entry(
-                Entry::deleted("partner", before.id, &before)?,
+                Entry::deleted(Entity::Partner, before.id, &before)?,
                 &before,
             )],
         )
@@ -324,7 +324,7 @@ pub async fn set(
                 let new = find(conn, campaign_id, other, false)
                     .await?
                     .ok_or_else(AppError::not_found)?;
-                entries.push(entry(Entry::updated("partner", new.id, &old, &new)?, &new));
+                entries.push(entry(Entry::updated(Entity::Partner, new.id, &old, &new)?, &new));
             }
         }
     }
@@ -349,8 +349,8 @@ pub async fn set(
         .await?
         .ok_or_else(AppError::not_found)?;
     entries.push(match &before {
-        None => entry(Entry::created("partner", after.id, &after)?, &after),
-        Some(b) => entry(Entry::updated("partner", after.id, b, &after)?, &after),
+        None => entry(Entry::created(Entity::Partner, after.id, &after)?, &after),
+        Some(b) => entry(Entry::updated(Entity::Partner, after.id, b, &after)?, &after),
     });
     journal::record(conn, auth, &entries).await?;
     Ok((after, before.is_none()))

@@ -14,7 +14,7 @@ use crate::auth::policy::{check_role_unit, require_admin};
 use crate::auth::{Authorized, Claims, ISSUER, JwtKeys, Principal, Role, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created};
-use crate::journal::{self, Entry};
+use crate::journal::{self, Entity, Entry};
 use crate::schema::api_tokens;
 use crate::state::AppState;
 use crate::validate::Checks;
@@ -103,7 +103,7 @@ pub async fn mint(
                 .returning(TokenInfo::as_returning())
                 .get_result(conn)
                 .await?;
-            record(conn, auth, Entry::created("token", info.id, &info)?, &info).await?;
+            record(conn, auth, Entry::created(Entity::Token, info.id, &info)?, &info).await?;
             Ok(info)
         })
         .await?;
@@ -325,7 +325,7 @@ pub async fn revoke(
         record(
             conn,
             &auth,
-            Entry::updated("token", after.id, &before, &after)?,
+            Entry::updated(Entity::Token, after.id, &before, &after)?,
             &after,
         )
         .await

@@ -18,7 +18,7 @@ use crate::api::tallies::Category;
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entry};
+use crate::journal::{self, Entity, Entry};
 use crate::schema::trainings;
 use crate::state::AppState;
 use crate::validate::{Checks, plausible_time, search_term};
@@ -336,7 +336,7 @@ pub async fn detach_event(conn: &mut AsyncPgConnection, before: Training) -> App
         .await?;
     let after = Training::from(row);
     Ok(entry(
-        Entry::updated("training", after.id, &before, &after)?,
+        Entry::updated(Entity::Training, after.id, &before, &after)?,
         &after,
     ))
 }
@@ -499,7 +499,7 @@ pub async fn insert(
         conn,
         auth,
         &[entry(
-            Entry::created("training", training.id, &training)?,
+            Entry::created(Entity::Training, training.id, &training)?,
             &training,
         )],
     )
@@ -592,7 +592,7 @@ pub async fn update(
                 .await?;
             let after = Training::from(row);
             let e = entry(
-                Entry::updated("training", after.id, &before, &after)?,
+                Entry::updated(Entity::Training, after.id, &before, &after)?,
                 &after,
             );
             journal::record(conn, &auth, &[e]).await?;
@@ -632,7 +632,7 @@ pub async fn remove(
             .execute(conn)
             .await?;
         entries.push(entry(
-            Entry::deleted("training", before.id, &before)?,
+            Entry::deleted(Entity::Training, before.id, &before)?,
             &before,
         ));
         journal::record(conn, &auth, &entries).await

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entry};
+use crate::journal::{self, Entity, Entry};
 use crate::schema::units;
 use crate::state::AppState;
 use crate::validate::{Checks, search_term};
@@ -186,7 +186,7 @@ pub async fn insert(
         .returning(Unit::as_returning())
         .get_result(conn)
         .await?;
-    journal::record(conn, auth, &[Entry::created("unit", unit.id, &unit)?]).await?;
+    journal::record(conn, auth, &[Entry::created(Entity::Unit, unit.id, &unit)?]).await?;
     Ok(unit)
 }
 
@@ -251,7 +251,7 @@ pub async fn update(
             journal::record(
                 conn,
                 &auth,
-                &[Entry::updated("unit", after.id, &before, &after)?],
+                &[Entry::updated(Entity::Unit, after.id, &before, &after)?],
             )
             .await?;
             Ok(after)
@@ -285,7 +285,7 @@ pub async fn remove(
         diesel::delete(units::table.find(before.id))
             .execute(conn)
             .await?;
-        journal::record(conn, &auth, &[Entry::deleted("unit", before.id, &before)?]).await?;
+        journal::record(conn, &auth, &[Entry::deleted(Entity::Unit, before.id, &before)?]).await?;
         Ok(())
     })
     .await?;

@@ -88,7 +88,11 @@ pub fn json() -> &'static str {
         // The request-schema rules the derives cannot state are applied to the JSON form
         // (utoipa's types do not read back every schema written by hand).
         let mut value = serde_json::to_value(document()).unwrap_or_default();
-        inputs::refine(&mut value, crate::api::changes::TYPES);
+        let types: Vec<&str> = crate::journal::Entity::ALL
+            .iter()
+            .map(|e| e.as_str())
+            .collect();
+        inputs::refine(&mut value, &types);
         let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
         text.push('\n');
         text

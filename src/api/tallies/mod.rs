@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::http::{
     BodyLimit, Cursor, IfMatch, JsonBody, Page, PageParams, json_ok, json_response, merge_patch,
 };
-use crate::journal::{self, Entry};
+use crate::journal::{self, Entity, Entry};
 use crate::schema::{tallies, tally_history};
 use crate::state::AppState;
 
@@ -156,13 +156,13 @@ impl From<&Tally> for TallyInput {
 }
 
 pub fn created_entry(t: &Tally) -> AppResult<Entry> {
-    Ok(Entry::created("tally", t.id, t)?
+    Ok(Entry::created(Entity::Tally, t.id, t)?
         .campaign(t.campaign_id)
         .owner(Some(t.reporting_unit_id)))
 }
 
 pub fn deleted_entry(t: &Tally) -> AppResult<Entry> {
-    Ok(Entry::deleted("tally", t.id, t)?
+    Ok(Entry::deleted(Entity::Tally, t.id, t)?
         .campaign(t.campaign_id)
         .owner(Some(t.reporting_unit_id)))
 }
@@ -530,7 +530,7 @@ pub async fn update(
             if after.count != before.count {
                 record_history(conn, &[(after.id, after.count)], &auth.actor().subject).await?;
             }
-            let entry = Entry::updated("tally", after.id, &before, &after)?
+            let entry = Entry::updated(Entity::Tally, after.id, &before, &after)?
                 .campaign(after.campaign_id)
                 .owner(Some(after.reporting_unit_id));
             journal::record(conn, &auth, &[entry]).await?;

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::auth::{Authorized, Principal};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::journal::{self, Entry};
+use crate::journal::{self, Entity, Entry};
 use crate::schema::{events, tallies, trainings, units};
 use crate::validate::Checks;
 
@@ -486,12 +486,12 @@ pub async fn upsert(
                     history.push((tally.id, tally.count));
                 }
                 let entry = match old {
-                    Some(o) => Entry::updated("tally", tally.id, o, &tally)?,
+                    Some(o) => Entry::updated(Entity::Tally, tally.id, o, &tally)?,
                     // Created by a concurrent request after our lock: we changed a row we
                     // never saw, so the update has no "before".
                     None => Entry {
                         op: journal::Op::Update,
-                        ..Entry::created("tally", tally.id, &tally)?
+                        ..Entry::created(Entity::Tally, tally.id, &tally)?
                     },
                 };
                 entries.push(

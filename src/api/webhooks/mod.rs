@@ -19,7 +19,7 @@ use crate::api::changes::{latest_seq, visible_types};
 use crate::auth::{Authorized, Principal, Role, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entry};
+use crate::journal::{self, Entity, Entry};
 use crate::schema::{webhook_deliveries, webhook_subscriptions};
 use crate::state::AppState;
 use crate::validate::Checks;
@@ -350,7 +350,7 @@ pub async fn create(
             journal::record(
                 conn,
                 &auth,
-                &[entry(Entry::created("webhook", w.id, &w)?, &w)],
+                &[entry(Entry::created(Entity::Webhook, w.id, &w)?, &w)],
             )
             .await?;
             Ok(w)
@@ -462,7 +462,7 @@ pub async fn update(
                 conn,
                 &auth,
                 &[entry(
-                    Entry::updated("webhook", after.id, &before, &after)?,
+                    Entry::updated(Entity::Webhook, after.id, &before, &after)?,
                     &after,
                 )],
             )
@@ -496,7 +496,7 @@ pub async fn remove(
             conn,
             &auth,
             &[entry(
-                Entry::deleted("webhook", before.id, &before)?,
+                Entry::deleted(Entity::Webhook, before.id, &before)?,
                 &before,
             )],
         )
