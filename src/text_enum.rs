@@ -91,8 +91,8 @@ mod tests {
         committee::BodyKind::check_wire_names();
         committee::CommitteeRole::check_wire_names();
         events::EventKind::check_wire_names();
-        events::Status::check_wire_names();
-        events::Visibility::check_wire_names();
+        shared::Status::check_wire_names();
+        shared::Visibility::check_wire_names();
         trainings::TrainingSubject::check_wire_names();
         tallies::Category::check_wire_names();
         tallies::Measure::check_wire_names();

@@ -209,7 +209,8 @@ pub async fn create(
                 .returning(Account::as_returning())
                 .get_result(conn)
                 .await?;
-            let entry = Entry::created(Entity::Account, account.id, &account)?.owner(account.unit_id);
+            let entry =
+                Entry::created(Entity::Account, account.id, &account)?.owner(account.unit_id);
             journal::record(conn, &auth, &[entry]).await?;
             Ok(account)
         })
@@ -298,7 +299,8 @@ pub async fn update(
             if credentials_changed {
                 crate::api::sessions::end_all_of_account(conn, after.id).await?;
             }
-            let entry = Entry::updated(Entity::Account, after.id, &before, &after)?.owner(after.unit_id);
+            let entry =
+                Entry::updated(Entity::Account, after.id, &before, &after)?.owner(after.unit_id);
             journal::record(conn, &auth, &[entry]).await?;
             Ok(after)
         })

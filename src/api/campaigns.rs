@@ -503,7 +503,8 @@ pub async fn update(
                 .returning(Campaign::as_returning())
                 .get_result(conn)
                 .await?;
-            let entry = Entry::updated(Entity::Campaign, after.id, &before, &after)?.campaign(after.id);
+            let entry =
+                Entry::updated(Entity::Campaign, after.id, &before, &after)?.campaign(after.id);
             journal::record(conn, &auth, &[entry]).await?;
             Ok(after)
         })

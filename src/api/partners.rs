@@ -324,7 +324,10 @@ pub async fn set(
                 let new = find(conn, campaign_id, other, false)
                     .await?
                     .ok_or_else(AppError::not_found)?;
-                entries.push(entry(Entry::updated(Entity::Partner, new.id, &old, &new)?, &new));
+                entries.push(entry(
+                    Entry::updated(Entity::Partner, new.id, &old, &new)?,
+                    &new,
+                ));
             }
         }
     }
@@ -350,7 +353,10 @@ pub async fn set(
         .ok_or_else(AppError::not_found)?;
     entries.push(match &before {
         None => entry(Entry::created(Entity::Partner, after.id, &after)?, &after),
-        Some(b) => entry(Entry::updated(Entity::Partner, after.id, b, &after)?, &after),
+        Some(b) => entry(
+            Entry::updated(Entity::Partner, after.id, b, &after)?,
+            &after,
+        ),
     });
     journal::record(conn, auth, &entries).await?;
     Ok((after, before.is_none()))

@@ -103,7 +103,13 @@ pub async fn mint(
                 .returning(TokenInfo::as_returning())
                 .get_result(conn)
                 .await?;
-            record(conn, auth, Entry::created(Entity::Token, info.id, &info)?, &info).await?;
+            record(
+                conn,
+                auth,
+                Entry::created(Entity::Token, info.id, &info)?,
+                &info,
+            )
+            .await?;
             Ok(info)
         })
         .await?;

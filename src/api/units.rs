@@ -285,7 +285,12 @@ pub async fn remove(
         diesel::delete(units::table.find(before.id))
             .execute(conn)
             .await?;
-        journal::record(conn, &auth, &[Entry::deleted(Entity::Unit, before.id, &before)?]).await?;
+        journal::record(
+            conn,
+            &auth,
+            &[Entry::deleted(Entity::Unit, before.id, &before)?],
+        )
+        .await?;
         Ok(())
     })
     .await?;

@@ -12,9 +12,10 @@ use uuid::Uuid;
 
 use super::seed_id;
 use crate::api::campaigns::{self, CampaignInput, CampaignStatus};
-use crate::api::events::{self, EventInput, EventKind, Status, Visibility};
+use crate::api::events::{self, EventInput, EventKind};
 use crate::api::media_reports::{self, MediaReportInput, Medium};
 use crate::api::partners::{self, PartnerInput, PartnerRole};
+use crate::api::shared::{Status, Visibility};
 use crate::api::tallies::{self, Category, Measure, Source, TallyDraft, TallyInput};
 use crate::api::trainings::{self, TrainingInput, TrainingSubject};
 use crate::api::units::{self, UnitInput, UnitKind};

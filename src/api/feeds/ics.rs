@@ -8,7 +8,8 @@
 use icalendar::{Component, EventLike, EventStatus};
 
 use super::{Feed, location, without_controls};
-use crate::api::events::{Event, Status};
+use crate::api::events::Event;
+use crate::api::shared::Status;
 
 /// RFC 5545 3.1: content lines are at most 75 octets, excluding the line break.
 const MAX_LINE_OCTETS: usize = 75;

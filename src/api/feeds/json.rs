@@ -6,7 +6,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Feed;
-use crate::api::events::{Event, EventKind, Status, Venue};
+use crate::api::events::{Event, EventKind};
+use crate::api::shared::{Status, Venue};
 use crate::error::{AppError, AppResult};
 
 /// A JSON Feed 1.1 document (<https://www.jsonfeed.org/version/1.1/>).

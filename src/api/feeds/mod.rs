@@ -37,7 +37,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::campaigns::{Campaign, CampaignIndex};
-use crate::api::events::{Event, EventKind, EventRow, Status, Venue, Visibility};
+use crate::api::events::{Event, EventKind, EventRow};
+use crate::api::shared::{Status, Venue, Visibility};
 use crate::auth::MaybePrincipal;
 use crate::error::AppResult;
 use crate::schema::{event_tombstones, events};

@@ -14,8 +14,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::events::{EventKind, Status};
+use crate::api::events::EventKind;
 use crate::api::media_reports::Medium;
+use crate::api::shared::Status;
 use crate::api::tallies::{Category, Measure};
 use crate::error::{AppError, AppResult};
 

@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::upsert::TallyDraft;
-use super::{BulkIngest, MAX_BATCH, Outcome, Source, Tally, TallyInput, apply_many};
+use super::model::{MAX_BATCH, Source, Tally, TallyInput};
+use super::upsert::{BulkIngest, Outcome, TallyDraft, apply_many};
 use crate::auth::Principal;
 use crate::auth::{Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};

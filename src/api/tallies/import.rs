@@ -12,9 +12,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use encoding_rs::{Encoding, GB18030};
 use uuid::Uuid;
 
-use super::{
-    BatchResult, BulkIngest, Category, MAX_BATCH, Measure, Source, TallyDraft, apply_many,
-};
+use super::batch::BatchResult;
+use super::model::{Category, MAX_BATCH, Measure, Source};
+use super::upsert::{BulkIngest, TallyDraft, apply_many};
 use crate::auth::Principal;
 use crate::auth::{Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};

@@ -6,19 +6,20 @@
 
 mod batch;
 mod import;
+pub mod model;
 mod upsert;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Principal, Subject, authorize};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::http::{
     BodyLimit, Cursor, IfMatch, JsonBody, Page, PageParams, json_ok, json_response, merge_patch,
 };
@@ -28,6 +29,9 @@ use crate::state::AppState;
 
 pub use batch::{BatchInput, BatchItemResult, BatchResult};
 pub use upsert::{Outcome, TallyDraft, ValidTally, prepare, upsert};
+
+pub use model::*;
+pub use upsert::BulkIngest;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -44,180 +48,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(update)
         .service(remove)
         .service(history);
-}
-
-/// Rows per batch.
-pub const MAX_BATCH: usize = 5000;
-/// JSON body limit of `POST /tallies/batch` (API.md: 8 MiB).
-pub const BATCH_BODY_LIMIT: usize = 8 << 20;
-
-crate::text_enum! {
-    /// Who was counted (also the values of a training's `target_groups`).
-    pub enum Category {
-        /// 在职人员
-        Employed = "employed",
-        /// 在校学生
-        Student = "student",
-        /// 外来务工人员
-        MigrantWorker = "migrant_worker",
-        /// 家庭妇女
-        Homemaker = "homemaker",
-        /// 离退休人员
-        Retiree = "retiree",
-        /// 返乡人员
-        Returnee = "returnee",
-        /// 失业人员
-        Unemployed = "unemployed",
-        /// 退伍军人
-        Veteran = "veteran",
-        /// 残疾人
-        Disabled = "disabled",
-        /// 老年人
-        Senior = "senior",
-        /// 儿童
-        Child = "child",
-        /// 一般市民
-        General = "general",
-    }
-}
-
-crate::text_enum! {
-    /// `headcount`: distinct people (人数); `person_times`: attendances (人次).
-    pub enum Measure {
-        Headcount = "headcount",
-        PersonTimes = "person_times",
-    }
-}
-
-crate::text_enum! {
-    pub enum Source {
-        Manual = "manual",
-        Script = "script",
-        Import = "import",
-    }
-}
-
-/// A tally as sent by clients.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TallyInput {
-    /// Optional: taken from the event or training (422 if it disagrees).
-    pub campaign_id: Option<Uuid>,
-    /// Exactly one of `event_id` and `training_id`.
-    pub event_id: Option<Uuid>,
-    pub training_id: Option<Uuid>,
-    pub category: Category,
-    pub measure: Measure,
-    #[schema(minimum = 0, example = 320)]
-    pub count: i32,
-    #[schema(example = "2014-10-19")]
-    pub tally_date: NaiveDate,
-    /// Defaults to the caller's unit (required for admin tokens).
-    pub reporting_unit_id: Option<Uuid>,
-    /// Defaults to `manual` (`script` in batches, `import` for CSV).
-    pub source: Option<Source>,
-    #[schema(example = "开幕式现场签到统计", max_length = 500)]
-    pub note: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = tallies)]
-pub struct Tally {
-    pub id: Uuid,
-    pub campaign_id: Uuid,
-    pub event_id: Option<Uuid>,
-    pub training_id: Option<Uuid>,
-    pub category: Category,
-    pub measure: Measure,
-    pub count: i32,
-    pub tally_date: NaiveDate,
-    pub reporting_unit_id: Uuid,
-    pub source: Source,
-    pub note: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<&Tally> for TallyInput {
-    fn from(t: &Tally) -> Self {
-        TallyInput {
-            campaign_id: Some(t.campaign_id),
-            event_id: t.event_id,
-            training_id: t.training_id,
-            category: t.category,
-            measure: t.measure,
-            count: t.count,
-            tally_date: t.tally_date,
-            reporting_unit_id: Some(t.reporting_unit_id),
-            source: Some(t.source),
-            note: t.note.clone(),
-        }
-    }
-}
-
-pub fn created_entry(t: &Tally) -> AppResult<Entry> {
-    Ok(Entry::created(Entity::Tally, t.id, t)?
-        .campaign(t.campaign_id)
-        .owner(Some(t.reporting_unit_id)))
-}
-
-pub fn deleted_entry(t: &Tally) -> AppResult<Entry> {
-    Ok(Entry::deleted(Entity::Tally, t.id, t)?
-        .campaign(t.campaign_id)
-        .owner(Some(t.reporting_unit_id)))
-}
-
-pub async fn of_event(conn: &mut AsyncPgConnection, event_id: Uuid) -> AppResult<Vec<Tally>> {
-    Ok(tallies::table
-        .filter(tallies::event_id.eq(event_id))
-        .select(Tally::as_select())
-        .for_update()
-        .load(conn)
-        .await?)
-}
-
-pub async fn of_training(conn: &mut AsyncPgConnection, training_id: Uuid) -> AppResult<Vec<Tally>> {
-    Ok(tallies::table
-        .filter(tallies::training_id.eq(training_id))
-        .select(Tally::as_select())
-        .for_update()
-        .load(conn)
-        .await?)
-}
-
-pub async fn delete_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<()> {
-    if !ids.is_empty() {
-        diesel::delete(tallies::table.filter(tallies::id.eq_any(ids)))
-            .execute(conn)
-            .await?;
-    }
-    Ok(())
-}
-
-pub(crate) async fn record_history(
-    conn: &mut AsyncPgConnection,
-    changes: &[(Uuid, i32)],
-    changed_by: &str,
-) -> AppResult<()> {
-    use diesel::sql_types::{Array, Int4, Text, Uuid as SqlUuid};
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let (ids, counts): (Vec<Uuid>, Vec<i32>) = changes.iter().copied().unzip();
-    diesel::sql_query(
-        "INSERT INTO tally_history (tally_id, count, changed_by) \
-         SELECT t.id, t.count, $3 FROM unnest($1::uuid[], $2::int4[]) AS t(id, count)",
-    )
-    .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<Array<Int4>, _>(counts)
-    .bind::<Text, _>(changed_by)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-fn location(t: &Tally) -> String {
-    format!("/api/v1/tallies/{}", t.id)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -330,25 +160,6 @@ pub async fn create(
     crate::http::created(&req, location(&tally), &tally)
 }
 
-/// Validates one tally and authorizes the caller for it.
-async fn prepare_one(
-    conn: &mut AsyncPgConnection,
-    principal: &Principal,
-    draft: TallyDraft,
-    default_source: Source,
-) -> AppResult<(crate::auth::Authorized, ValidTally)> {
-    // Refuse other units' rows before validating them.
-    authorize(
-        principal,
-        Subject::Tally,
-        &[draft.reporting_unit_id.or(principal.unit_id)],
-    )?;
-    let mut prepared = prepare(conn, principal, vec![draft], default_source).await?;
-    let valid = prepared.remove(0);
-    let auth = authorize(principal, Subject::Tally, &[Some(valid.reporting_unit_id)])?;
-    Ok((auth, valid))
-}
-
 /// Create or replace the tally with this natural key: 201 when created, 200 when replaced or
 /// unchanged. Re-sending the same tally changes nothing and adds no history.
 ///
@@ -389,73 +200,6 @@ pub async fn put_tally(
             .insert(actix_web::http::header::CONTENT_LOCATION, location);
         Ok(res)
     }
-}
-
-/// Validates, authorizes (every row) and upserts, in one transaction.
-/// Turns for bulk ingestion (tally batches and CSV imports): one at a time per process (a
-/// `web::Data` of the app).
-pub struct BulkIngest(tokio::sync::Semaphore);
-
-impl Default for BulkIngest {
-    fn default() -> Self {
-        BulkIngest(tokio::sync::Semaphore::new(1))
-    }
-}
-
-async fn apply_many(
-    state: &AppState,
-    turns: &BulkIngest,
-    principal: &Principal,
-    drafts: Vec<TallyDraft>,
-    default_source: Source,
-) -> AppResult<Vec<(Tally, Outcome)>> {
-    let input_len = drafts.len();
-    // One bulk ingestion at a time per process: each holds tens of megabytes while it runs
-    // (rows, history, audit), and on a small box the database sets the pace anyway. Taken
-    // only now that the body is read and parsed: a slow sender holds no turn.
-    let _turn = turns.0.acquire().await.map_err(AppError::internal)?;
-    let mut conn = state.conn().await?;
-    let outcomes = conn
-        .transaction::<_, AppError, _>(async move |conn| {
-            let valid = prepare(conn, principal, drafts, default_source).await?;
-            let owners: Vec<Option<Uuid>> =
-                valid.iter().map(|v| Some(v.reporting_unit_id)).collect();
-            let auth = match authorize(principal, Subject::Tally, &owners) {
-                Ok(auth) => auth,
-                Err(e) => {
-                    let refused: Vec<FieldError> = valid
-                        .iter()
-                        .filter(|v| {
-                            authorize(principal, Subject::Tally, &[Some(v.reporting_unit_id)])
-                                .is_err()
-                        })
-                        .map(|v| {
-                            FieldError::new(
-                                v.field("reporting_unit_id"),
-                                "not a unit this token may report for",
-                            )
-                        })
-                        .collect();
-                    return Err(e.with_errors(refused));
-                }
-            };
-            upsert(conn, &auth, valid).await
-        })
-        .await;
-    // The connection's buffers have grown to this batch's size; close it rather than keep
-    // megabytes in an idle pooled connection.
-    drop(diesel_async::pooled_connection::deadpool::Object::take(
-        conn,
-    ));
-    let outcomes = outcomes?;
-    // A 2xx answer accounts for every row it was sent.
-    if outcomes.len() != input_len {
-        return Err(AppError::internal(format!(
-            "{} outcomes for {input_len} rows",
-            outcomes.len()
-        )));
-    }
-    Ok(outcomes)
 }
 
 /// Get a tally.
@@ -580,17 +324,6 @@ pub async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Debug, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = tally_history)]
-pub struct HistoryEntry {
-    #[serde(skip)]
-    pub id: i64,
-    pub count: i32,
-    pub changed_at: DateTime<Utc>,
-    /// `token:<name>`, `account:<username>` or `system:<task>`.
-    pub changed_by: String,
-}
-
 /// Every count this tally has had, oldest first.
 ///
 /// Roles: any valid token.
@@ -631,7 +364,25 @@ pub async fn history(
     Page::from_rows(rows, &page, |h: &HistoryEntry| Cursor::by_seq(h.id)).respond(&req)
 }
 
-/// Plausible calendar dates only.
-fn plausible_date(d: NaiveDate) -> bool {
-    (1990..=2100).contains(&d.year())
+fn location(t: &Tally) -> String {
+    format!("/api/v1/tallies/{}", t.id)
+}
+
+/// Validates one tally and authorizes the caller for it.
+async fn prepare_one(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    draft: TallyDraft,
+    default_source: Source,
+) -> AppResult<(crate::auth::Authorized, ValidTally)> {
+    // Refuse other units' rows before validating them.
+    authorize(
+        principal,
+        Subject::Tally,
+        &[draft.reporting_unit_id.or(principal.unit_id)],
+    )?;
+    let mut prepared = prepare(conn, principal, vec![draft], default_source).await?;
+    let valid = prepared.remove(0);
+    let auth = authorize(principal, Subject::Tally, &[Some(valid.reporting_unit_id)])?;
+    Ok((auth, valid))
 }

@@ -6,18 +6,19 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Date, Int4, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{
+use super::model::{
     Category, Measure, Source, Tally, TallyInput, created_entry, plausible_date, record_history,
 };
-use crate::auth::{Authorized, Principal};
+use crate::auth::{Authorized, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::journal::{self, Entity, Entry};
 use crate::schema::{events, tallies, trainings, units};
+use crate::state::AppState;
 use crate::validate::Checks;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -537,4 +538,71 @@ async fn find_by_key(conn: &mut AsyncPgConnection, key: &NaturalKey) -> AppResul
         .select(Tally::as_select())
         .first(conn)
         .await?)
+}
+
+/// Turns for bulk ingestion (tally batches and CSV imports): one at a time per process (a
+/// `web::Data` of the app).
+pub struct BulkIngest(tokio::sync::Semaphore);
+
+impl Default for BulkIngest {
+    fn default() -> Self {
+        BulkIngest(tokio::sync::Semaphore::new(1))
+    }
+}
+
+/// Validates, authorizes (every row) and upserts, in one transaction.
+pub(super) async fn apply_many(
+    state: &AppState,
+    turns: &BulkIngest,
+    principal: &Principal,
+    drafts: Vec<TallyDraft>,
+    default_source: Source,
+) -> AppResult<Vec<(Tally, Outcome)>> {
+    let input_len = drafts.len();
+    // One bulk ingestion at a time per process: each holds tens of megabytes while it runs
+    // (rows, history, audit), and on a small box the database sets the pace anyway. Taken
+    // only now that the body is read and parsed: a slow sender holds no turn.
+    let _turn = turns.0.acquire().await.map_err(AppError::internal)?;
+    let mut conn = state.conn().await?;
+    let outcomes = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let valid = prepare(conn, principal, drafts, default_source).await?;
+            let owners: Vec<Option<Uuid>> =
+                valid.iter().map(|v| Some(v.reporting_unit_id)).collect();
+            let auth = match authorize(principal, Subject::Tally, &owners) {
+                Ok(auth) => auth,
+                Err(e) => {
+                    let refused: Vec<FieldError> = valid
+                        .iter()
+                        .filter(|v| {
+                            authorize(principal, Subject::Tally, &[Some(v.reporting_unit_id)])
+                                .is_err()
+                        })
+                        .map(|v| {
+                            FieldError::new(
+                                v.field("reporting_unit_id"),
+                                "not a unit this token may report for",
+                            )
+                        })
+                        .collect();
+                    return Err(e.with_errors(refused));
+                }
+            };
+            upsert(conn, &auth, valid).await
+        })
+        .await;
+    // The connection's buffers have grown to this batch's size; close it rather than keep
+    // megabytes in an idle pooled connection.
+    drop(diesel_async::pooled_connection::deadpool::Object::take(
+        conn,
+    ));
+    let outcomes = outcomes?;
+    // A 2xx answer accounts for every row it was sent.
+    if outcomes.len() != input_len {
+        return Err(AppError::internal(format!(
+            "{} outcomes for {input_len} rows",
+            outcomes.len()
+        )));
+    }
+    Ok(outcomes)
 }

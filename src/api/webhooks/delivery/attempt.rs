@@ -228,7 +228,10 @@ async fn disable(conn: &mut AsyncPgConnection, id: uuid::Uuid, reason: &str) -> 
             .returning(Webhook::as_returning())
             .get_result(conn)
             .await?;
-        let change = entry(Entry::updated(Entity::Webhook, id, &before, &after)?, &after);
+        let change = entry(
+            Entry::updated(Entity::Webhook, id, &before, &after)?,
+            &after,
+        );
         journal::record(conn, &Authorized::system("webhook-delivery"), &[change]).await
     })
     .await

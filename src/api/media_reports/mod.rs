@@ -1,23 +1,26 @@
 //! `/media-reports`: press, TV and online coverage of the week. Owned by the outlet unit when
 //! the outlet is a unit (the TV station), else by the unit that logged it.
 
+pub mod model;
+
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::events::{check_campaign_area, check_event_campaign};
-use crate::auth::{Authorized, Principal, Subject, authorize};
+use crate::auth::{Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
 use crate::journal::{self, Entity, Entry};
 use crate::schema::media_reports;
 use crate::state::AppState;
-use crate::validate::{Checks, plausible_time, search_term};
+use crate::validate::search_term;
+
+pub use model::*;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -25,204 +28,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(show)
         .service(update)
         .service(remove);
-}
-
-crate::text_enum! {
-    pub enum Medium {
-        Tv = "tv",
-        Radio = "radio",
-        Newspaper = "newspaper",
-        Online = "online",
-        Social = "social",
-        PrintMaterial = "print_material",
-        Other = "other",
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MediaReportInput {
-    /// Cannot be changed later.
-    pub campaign_id: Uuid,
-    /// The event covered, if any (same campaign).
-    pub event_id: Option<Uuid>,
-    /// The outlet, when it is a unit (e.g. the city TV station). This or `outlet_name` is required.
-    pub outlet_unit_id: Option<Uuid>,
-    /// The outlet's name, when it is not a unit.
-    #[schema(example = "茂名日报")]
-    pub outlet_name: Option<String>,
-    /// The unit that logs the report, for outlets that are not units; defaults to the caller's
-    /// unit. When `outlet_unit_id` is set it must be that unit.
-    pub reporting_unit_id: Option<Uuid>,
-    pub medium: Medium,
-    #[schema(
-        example = "我市全民终身学习活动周隆重开幕",
-        min_length = 1,
-        max_length = 300
-    )]
-    pub title: String,
-    #[schema(
-        example = "https://www.gaozhou.gov.cn/news/2014/10/19/lifelong-learning-week",
-        max_length = 2000
-    )]
-    pub url: Option<String>,
-    pub published_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Insertable, AsChangeset)]
-#[diesel(table_name = media_reports, treat_none_as_null = true)]
-struct MediaReportValues {
-    campaign_id: Uuid,
-    event_id: Option<Uuid>,
-    outlet_unit_id: Option<Uuid>,
-    outlet_name: Option<String>,
-    reporting_unit_id: Option<Uuid>,
-    medium: Medium,
-    title: String,
-    url: Option<String>,
-    published_at: DateTime<Utc>,
-}
-
-impl MediaReportInput {
-    /// The unit this report will belong to.
-    pub fn owner_unit_id(&self) -> Option<Uuid> {
-        self.outlet_unit_id.or(self.reporting_unit_id)
-    }
-
-    /// Fills `reporting_unit_id` from the caller's unit when the outlet is not a unit.
-    fn with_defaults(mut self, principal: &Principal) -> Self {
-        if self.reporting_unit_id.is_none() {
-            self.reporting_unit_id = self.outlet_unit_id.or(principal.unit_id);
-        }
-        self
-    }
-
-    async fn validate(self, conn: &mut AsyncPgConnection) -> AppResult<MediaReportValues> {
-        let mut c = Checks::new();
-        c.check(
-            plausible_time(&self.published_at),
-            "published_at",
-            "must be between the years 1990 and 2100",
-        );
-        c.text("title", &self.title, 300);
-        c.opt_text("outlet_name", self.outlet_name.as_deref(), 200);
-        c.check(
-            self.outlet_unit_id.is_some() || self.outlet_name.is_some(),
-            "outlet_name",
-            "either outlet_unit_id or outlet_name is required",
-        );
-        if let (Some(outlet), Some(reporter)) = (self.outlet_unit_id, self.reporting_unit_id) {
-            c.check(
-                outlet == reporter,
-                "reporting_unit_id",
-                "must be the outlet unit when the outlet is a unit",
-            );
-        }
-        if let Some(url) = &self.url {
-            let ok =
-                (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 2000;
-            c.check(
-                ok,
-                "url",
-                "must be an http(s) URL of at most 2000 characters",
-            );
-        }
-        check_campaign_area(conn, self.campaign_id, None, &mut c).await?;
-        check_event_campaign(conn, self.event_id, self.campaign_id, &mut c).await?;
-        let mut refs = Vec::new();
-        if let Some(u) = self.outlet_unit_id {
-            refs.push(("outlet_unit_id".to_string(), u));
-        }
-        if let Some(u) = self
-            .reporting_unit_id
-            .filter(|u| Some(*u) != self.outlet_unit_id)
-        {
-            refs.push(("reporting_unit_id".to_string(), u));
-        }
-        crate::validate::check_units_exist(conn, &refs, &mut c).await?;
-        c.finish()?;
-        Ok(MediaReportValues {
-            campaign_id: self.campaign_id,
-            event_id: self.event_id,
-            outlet_unit_id: self.outlet_unit_id,
-            outlet_name: self.outlet_name,
-            reporting_unit_id: self.reporting_unit_id,
-            medium: self.medium,
-            title: self.title,
-            url: self.url,
-            published_at: self.published_at,
-        })
-    }
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = media_reports)]
-pub struct MediaReport {
-    pub id: Uuid,
-    pub campaign_id: Uuid,
-    pub event_id: Option<Uuid>,
-    pub outlet_unit_id: Option<Uuid>,
-    #[schema(example = "茂名日报")]
-    pub outlet_name: Option<String>,
-    pub reporting_unit_id: Option<Uuid>,
-    pub medium: Medium,
-    #[schema(example = "我市全民终身学习活动周隆重开幕")]
-    pub title: String,
-    pub url: Option<String>,
-    pub published_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl MediaReport {
-    pub fn owner_unit_id(&self) -> Option<Uuid> {
-        self.outlet_unit_id.or(self.reporting_unit_id)
-    }
-}
-
-impl From<&MediaReport> for MediaReportInput {
-    fn from(m: &MediaReport) -> Self {
-        MediaReportInput {
-            campaign_id: m.campaign_id,
-            event_id: m.event_id,
-            outlet_unit_id: m.outlet_unit_id,
-            outlet_name: m.outlet_name.clone(),
-            reporting_unit_id: m.reporting_unit_id,
-            medium: m.medium,
-            title: m.title.clone(),
-            url: m.url.clone(),
-            published_at: m.published_at,
-        }
-    }
-}
-
-fn entry(e: Entry, m: &MediaReport) -> Entry {
-    e.campaign(m.campaign_id).owner(m.owner_unit_id())
-}
-
-pub async fn of_event(conn: &mut AsyncPgConnection, event_id: Uuid) -> AppResult<Vec<MediaReport>> {
-    Ok(media_reports::table
-        .filter(media_reports::event_id.eq(event_id))
-        .select(MediaReport::as_select())
-        .for_update()
-        .load(conn)
-        .await?)
-}
-
-/// Clears `event_id` (the event is being deleted); returns the journal entry.
-pub async fn detach_event(conn: &mut AsyncPgConnection, before: MediaReport) -> AppResult<Entry> {
-    let after: MediaReport = diesel::update(media_reports::table.find(before.id))
-        .set((
-            media_reports::event_id.eq(None::<Uuid>),
-            media_reports::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(MediaReport::as_returning())
-        .get_result(conn)
-        .await?;
-    Ok(entry(
-        Entry::updated(Entity::MediaReport, after.id, &before, &after)?,
-        &after,
-    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -343,31 +148,6 @@ pub async fn create(
         format!("/api/v1/media-reports/{}", report.id),
         &report,
     )
-}
-
-/// Validates and inserts a media report, journaled (POST and the seed loader).
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    auth: &Authorized,
-    id: Uuid,
-    input: MediaReportInput,
-) -> AppResult<MediaReport> {
-    let values = input.validate(conn).await?;
-    let report: MediaReport = diesel::insert_into(media_reports::table)
-        .values((media_reports::id.eq(id), &values))
-        .returning(MediaReport::as_returning())
-        .get_result(conn)
-        .await?;
-    journal::record(
-        conn,
-        auth,
-        &[entry(
-            Entry::created(Entity::MediaReport, report.id, &report)?,
-            &report,
-        )],
-    )
-    .await?;
-    Ok(report)
 }
 
 /// Get a media report.

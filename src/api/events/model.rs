@@ -1,0 +1,347 @@
+//! The rows, inputs and queries of this resource (its handlers are in `mod.rs`).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::api::shared::{
+    Status, Venue, Visibility, check_campaign_area, default_status, default_visibility,
+};
+use crate::auth::Authorized;
+use crate::error::AppResult;
+use crate::journal::{self, Entity, Entry};
+use crate::schema::events;
+use crate::validate::{Checks, plausible_time};
+
+crate::text_enum! {
+    pub enum EventKind {
+        OpeningCeremony = "opening_ceremony",
+        CommunityActivity = "community_activity",
+        Lecture = "lecture",
+        Training = "training",
+        Exhibition = "exhibition",
+        Competition = "competition",
+        Performance = "performance",
+        ReadingPromotion = "reading_promotion",
+        OpenVenue = "open_venue",
+        Publicity = "publicity",
+        Meeting = "meeting",
+        Other = "other",
+    }
+}
+
+/// An event as sent by clients.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    /// Cannot be changed later.
+    pub campaign_id: Uuid,
+    #[schema(example = "低碳生活进家庭", min_length = 1, max_length = 200)]
+    pub title: String,
+    pub kind: EventKind,
+    #[schema(
+        example = "倡导家庭低碳生活，现场发放购物竹篮，减少塑料袋使用。",
+        max_length = 500
+    )]
+    pub summary: Option<String>,
+    #[schema(max_length = 20000)]
+    pub description: Option<String>,
+    pub venue: Option<Venue>,
+    /// One of the campaign's `areas` (when the campaign lists any).
+    #[schema(example = "潘州街道")]
+    pub area: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    /// Not before `starts_at`.
+    pub ends_at: DateTime<Utc>,
+    /// The owning unit.
+    pub host_unit_id: Uuid,
+    #[serde(default)]
+    pub co_organizer_unit_ids: Vec<Uuid>,
+    /// Free text.
+    #[schema(example = "社区居民、家庭妇女")]
+    pub audience: Option<String>,
+    #[serde(default = "default_status")]
+    pub status: Status,
+    #[serde(default = "default_visibility")]
+    pub visibility: Visibility,
+    #[schema(minimum = 0, example = 300)]
+    pub expected_participants: Option<i32>,
+    #[serde(default)]
+    #[schema(example = json!(["低碳生活", "社区教育"]))]
+    pub tags: Vec<String>,
+    /// One of the week's highlights (亮点), named in the year's report.
+    #[serde(default)]
+    pub highlight: bool,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = events, treat_none_as_null = true)]
+pub(super) struct EventValues {
+    campaign_id: Uuid,
+    title: String,
+    kind: EventKind,
+    summary: Option<String>,
+    description: Option<String>,
+    venue_name: Option<String>,
+    venue_address: Option<String>,
+    area: Option<String>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    host_unit_id: Uuid,
+    co_organizer_unit_ids: Vec<Uuid>,
+    audience: Option<String>,
+    status: Status,
+    visibility: Visibility,
+    expected_participants: Option<i32>,
+    tags: Vec<String>,
+    highlight: bool,
+}
+
+impl EventInput {
+    /// `area_changed`: whether to check `area` against the campaign's current areas (an
+    /// unchanged area stays valid even if the campaign's list changed since).
+    pub(super) async fn validate(
+        self,
+        conn: &mut AsyncPgConnection,
+        area_changed: bool,
+    ) -> AppResult<EventValues> {
+        let mut c = Checks::new();
+        c.check(
+            plausible_time(&self.starts_at),
+            "starts_at",
+            "must be between the years 1990 and 2100",
+        );
+        c.check(
+            plausible_time(&self.ends_at),
+            "ends_at",
+            "must be between the years 1990 and 2100",
+        );
+        c.text("title", &self.title, 200);
+        c.opt_text("summary", self.summary.as_deref(), 500);
+        c.opt_text("description", self.description.as_deref(), 20000);
+        c.opt_text("audience", self.audience.as_deref(), 500);
+        c.opt_text("area", self.area.as_deref(), 100);
+        Venue::check(self.venue.as_ref(), &mut c);
+        c.check(
+            self.ends_at >= self.starts_at,
+            "ends_at",
+            "must not be before starts_at",
+        );
+        c.check(
+            self.expected_participants.is_none_or(|n| n >= 0),
+            "expected_participants",
+            "must not be negative",
+        );
+        c.labels("tags", &self.tags, 20, 50);
+        c.check(
+            self.co_organizer_unit_ids.len() <= 50,
+            "co_organizer_unit_ids",
+            "at most 50 units",
+        );
+        for (i, unit) in self.co_organizer_unit_ids.iter().enumerate() {
+            c.check(
+                *unit != self.host_unit_id,
+                &format!("co_organizer_unit_ids[{i}]"),
+                "is the host unit",
+            );
+            c.check(
+                !self.co_organizer_unit_ids[..i].contains(unit),
+                &format!("co_organizer_unit_ids[{i}]"),
+                "is listed twice",
+            );
+        }
+        let area = self.area.as_deref().filter(|_| area_changed);
+        check_campaign_area(conn, self.campaign_id, area, &mut c).await?;
+        let mut refs = vec![("host_unit_id".to_string(), self.host_unit_id)];
+        refs.extend(
+            self.co_organizer_unit_ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (format!("co_organizer_unit_ids[{i}]"), *id)),
+        );
+        crate::validate::check_units_exist(conn, &refs, &mut c).await?;
+        c.finish()?;
+        let (venue_name, venue_address) = match self.venue {
+            Some(v) => (Some(v.name), v.address),
+            None => (None, None),
+        };
+        Ok(EventValues {
+            campaign_id: self.campaign_id,
+            title: self.title,
+            kind: self.kind,
+            summary: self.summary,
+            description: self.description,
+            venue_name,
+            venue_address,
+            area: self.area,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            host_unit_id: self.host_unit_id,
+            co_organizer_unit_ids: self.co_organizer_unit_ids,
+            audience: self.audience,
+            status: self.status,
+            visibility: self.visibility,
+            expected_participants: self.expected_participants,
+            tags: self.tags,
+            highlight: self.highlight,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub title: String,
+    pub kind: EventKind,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub venue_name: Option<String>,
+    pub venue_address: Option<String>,
+    pub area: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub host_unit_id: Uuid,
+    pub co_organizer_unit_ids: Vec<Uuid>,
+    pub audience: Option<String>,
+    pub status: Status,
+    pub visibility: Visibility,
+    pub expected_participants: Option<i32>,
+    pub tags: Vec<String>,
+    pub sequence: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub highlight: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Event {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    #[schema(example = "低碳生活进家庭")]
+    pub title: String,
+    pub kind: EventKind,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub venue: Option<Venue>,
+    #[schema(example = "潘州街道")]
+    pub area: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub host_unit_id: Uuid,
+    pub co_organizer_unit_ids: Vec<Uuid>,
+    pub audience: Option<String>,
+    pub status: Status,
+    pub visibility: Visibility,
+    pub expected_participants: Option<i32>,
+    pub tags: Vec<String>,
+    /// One of the week's highlights (亮点).
+    pub highlight: bool,
+    /// Rises with every change (the iCalendar SEQUENCE).
+    pub sequence: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<EventRow> for Event {
+    fn from(r: EventRow) -> Self {
+        Event {
+            id: r.id,
+            campaign_id: r.campaign_id,
+            title: r.title,
+            kind: r.kind,
+            summary: r.summary,
+            description: r.description,
+            venue: Venue::from_columns(r.venue_name, r.venue_address),
+            area: r.area,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            host_unit_id: r.host_unit_id,
+            co_organizer_unit_ids: r.co_organizer_unit_ids,
+            audience: r.audience,
+            status: r.status,
+            visibility: r.visibility,
+            expected_participants: r.expected_participants,
+            tags: r.tags,
+            highlight: r.highlight,
+            sequence: r.sequence,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+impl From<&Event> for EventInput {
+    fn from(e: &Event) -> Self {
+        EventInput {
+            campaign_id: e.campaign_id,
+            title: e.title.clone(),
+            kind: e.kind,
+            summary: e.summary.clone(),
+            description: e.description.clone(),
+            venue: e.venue.clone(),
+            area: e.area.clone(),
+            starts_at: e.starts_at,
+            ends_at: e.ends_at,
+            host_unit_id: e.host_unit_id,
+            co_organizer_unit_ids: e.co_organizer_unit_ids.clone(),
+            audience: e.audience.clone(),
+            status: e.status,
+            visibility: e.visibility,
+            expected_participants: e.expected_participants,
+            tags: e.tags.clone(),
+            highlight: e.highlight,
+        }
+    }
+}
+
+impl Event {
+    /// What anonymous callers may see: no drafts, nothing internal.
+    pub fn is_public(&self) -> bool {
+        self.status != Status::Draft && self.visibility == Visibility::Public
+    }
+}
+
+pub(super) async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Event> {
+    let row: EventRow = events::table
+        .find(id)
+        .select(EventRow::as_select())
+        .first(conn)
+        .await?;
+    Ok(row.into())
+}
+
+pub(super) async fn load_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Event> {
+    let row: EventRow = events::table
+        .find(id)
+        .select(EventRow::as_select())
+        .for_update()
+        .first(conn)
+        .await?;
+    Ok(row.into())
+}
+
+/// Validates and inserts an event, journaled (POST and the seed loader).
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    auth: &Authorized,
+    id: Uuid,
+    input: EventInput,
+) -> AppResult<Event> {
+    let values = input.validate(conn, true).await?;
+    let row: EventRow = diesel::insert_into(events::table)
+        .values((events::id.eq(id), &values))
+        .returning(EventRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let event = Event::from(row);
+    let entry = Entry::created(Entity::Event, event.id, &event)?
+        .campaign(event.campaign_id)
+        .owner(Some(event.host_unit_id));
+    journal::record(conn, auth, &[entry]).await?;
+    Ok(event)
+}
