@@ -17,8 +17,9 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::draft::TallyDraft;
 use super::model::{MAX_BATCH, Source, Tally, TallyInput};
-use super::upsert::{BulkIngest, Outcome, TallyDraft, apply_many};
+use super::upsert::{BulkIngest, Outcome, apply_many};
 use crate::auth::Principal;
 use crate::auth::{Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};

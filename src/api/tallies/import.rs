@@ -13,8 +13,9 @@ use encoding_rs::{Encoding, GB18030};
 use uuid::Uuid;
 
 use super::batch::BatchResult;
+use super::draft::TallyDraft;
 use super::model::{Category, MAX_BATCH, Measure, Source};
-use super::upsert::{BulkIngest, TallyDraft, apply_many};
+use super::upsert::{BulkIngest, apply_many};
 use crate::auth::Principal;
 use crate::auth::{Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};

@@ -5,6 +5,7 @@
 //! same file twice changes nothing. Every change of a count is kept in the tally's history.
 
 mod batch;
+mod draft;
 mod import;
 pub mod model;
 mod upsert;
@@ -28,7 +29,9 @@ use crate::schema::{tallies, tally_history};
 use crate::state::AppState;
 
 pub use batch::{BatchInput, BatchItemResult, BatchResult};
-pub use upsert::{Outcome, TallyDraft, ValidTally, prepare, upsert};
+pub use draft::ValidTally;
+pub use draft::{TallyDraft, prepare};
+pub use upsert::{Outcome, upsert};
 
 pub use model::*;
 pub use upsert::BulkIngest;
