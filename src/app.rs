@@ -43,6 +43,8 @@ pub struct AppState {
     pub summaries: ReadCache<crate::api::summary::Summary>,
     /// Regional sums, while nothing changed anywhere.
     pub regions: ReadCache<crate::api::summary::RegionSummary>,
+    /// Rendered reports, while their campaign and its earlier editions are unchanged.
+    pub reports: ReadCache<Vec<u8>>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
             campaigns_by_key: KeyIndex::new(10_000),
             summaries: ReadCache::new(10_000),
             regions: ReadCache::new(1_000),
+            reports: ReadCache::new(crate::api::report::CACHED_REPORTS),
             config: Arc::new(config),
             schema_version: crate::db::latest_migration_version(),
         })

@@ -46,7 +46,23 @@ impl<V> ReadCache<V> {
         F: Future<Output = AppResult<V>>,
     {
         // Read before computing: a change during the computation leaves the entry stale.
-        let Some(stamp) = signal.campaign_stamp(campaign) else {
+        self.get_or_compute_at(signal.campaign_stamp(campaign), campaign, key, compute)
+            .await
+    }
+
+    /// The same, valid while `stamp` holds: for a value that depends on more than its own
+    /// campaign ([`ChangeSignal::campaigns_stamp`]). Read the stamp before computing.
+    pub async fn get_or_compute_at<F>(
+        &self,
+        stamp: Option<Stamp>,
+        campaign: Uuid,
+        key: &str,
+        compute: F,
+    ) -> AppResult<Arc<V>>
+    where
+        F: Future<Output = AppResult<V>>,
+    {
+        let Some(stamp) = stamp else {
             return compute.await.map(Arc::new);
         };
         let slot = self.slot(campaign, key);

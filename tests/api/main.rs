@@ -20,6 +20,7 @@ mod partners;
 mod program;
 mod regions;
 mod reliability;
+mod report;
 mod sessions;
 mod summary;
 mod tallies;
