@@ -65,6 +65,28 @@ impl ChangeSignal {
         Some(Stamp { shared, campaign })
     }
 
+    /// The state of several campaigns' data at once, for a value that shows them all (a report
+    /// beside its earlier editions). The counters are hashed with their ids rather than
+    /// summed, so the stamp also moves when the set itself does (an edition added or taken
+    /// out of the list), which a sum of counters could not tell.
+    pub fn campaigns_stamp(&self, ids: &[Uuid]) -> Option<Stamp> {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let shared = self.shared.load(Ordering::Acquire);
+        let campaigns = self.campaigns.lock().ok()?;
+        let mut state = DefaultHasher::new();
+        for id in ids {
+            id.hash(&mut state);
+            campaigns.get(id).copied().unwrap_or(0).hash(&mut state);
+        }
+        Some(Stamp {
+            shared,
+            campaign: state.finish(),
+        })
+    }
+
     fn bump(&self) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
     }
@@ -146,5 +168,29 @@ pub async fn listen(
             _ = stop.changed() => return,
             _ = actix_web::rt::time::sleep(Duration::from_secs(1)) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stamp_over_several_campaigns_moves_with_each_of_them_and_with_the_set() {
+        let s = ChangeSignal::default();
+        let (a, b, c) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        assert!(s.campaigns_stamp(&[a, b]).is_none(), "not listening");
+        s.set_live(true);
+        let ab = s.campaigns_stamp(&[a, b]);
+        assert!(ab.is_some());
+        assert_eq!(s.campaigns_stamp(&[a, b]), ab);
+        assert_ne!(s.campaigns_stamp(&[a, c]), ab, "another set of editions");
+        s.changed(&c.to_string());
+        assert_eq!(s.campaigns_stamp(&[a, b]), ab, "a campaign not shown");
+        s.changed(&format!("{c},{b}"));
+        let moved = s.campaigns_stamp(&[a, b]);
+        assert_ne!(moved, ab, "an edition shown");
+        s.changed(EVERY_CAMPAIGN);
+        assert_ne!(s.campaigns_stamp(&[a, b]), moved, "a change of shared data");
     }
 }

@@ -63,7 +63,37 @@ impl<V> ReadCache<V> {
         F: Future<Output = AppResult<V>>,
     {
         // Read before computing: a change during the computation leaves the entry stale.
-        let Some(stamp) = signal.campaign_stamp(campaign) else {
+        let stamp = signal.campaign_stamp(campaign);
+        self.at_stamp(stamp, campaign, key, fresh, compute).await
+    }
+
+    /// The same, valid while `stamp` holds: for a value that depends on more than its own
+    /// campaign ([`ChangeSignal::campaigns_stamp`]). Read the stamp before computing.
+    pub async fn get_or_compute_at<F>(
+        &self,
+        stamp: Option<Stamp>,
+        campaign: Uuid,
+        key: &str,
+        compute: F,
+    ) -> AppResult<Arc<V>>
+    where
+        F: Future<Output = AppResult<V>>,
+    {
+        self.at_stamp(stamp, campaign, key, |_| true, compute).await
+    }
+
+    async fn at_stamp<F>(
+        &self,
+        stamp: Option<Stamp>,
+        campaign: Uuid,
+        key: &str,
+        fresh: impl Fn(&V) -> bool,
+        compute: F,
+    ) -> AppResult<Arc<V>>
+    where
+        F: Future<Output = AppResult<V>>,
+    {
+        let Some(stamp) = stamp else {
             return compute.await.map(Arc::new);
         };
         let slot = self.slot(campaign, key);

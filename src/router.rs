@@ -12,6 +12,7 @@ use utoipa_actix_web::AppExt;
 
 use crate::api::campaigns::CampaignIndex;
 use crate::api::feeds::FeedCache;
+use crate::api::report::ReportCache;
 use crate::api::summary::SummaryCache;
 use crate::api::tallies::BulkIngest;
 use crate::error::AppError;
@@ -31,6 +32,7 @@ pub struct AppData {
     pub rate_limits: web::Data<RateLimits>,
     pub campaigns: web::Data<CampaignIndex>,
     pub summaries: web::Data<SummaryCache>,
+    pub reports: web::Data<ReportCache>,
     pub feeds: web::Data<FeedCache>,
     pub bulk_ingest: web::Data<BulkIngest>,
 }
@@ -46,6 +48,7 @@ impl AppData {
             )),
             campaigns: web::Data::new(CampaignIndex::new(10_000)),
             summaries: web::Data::new(SummaryCache::default()),
+            reports: web::Data::new(ReportCache::default()),
             feeds: web::Data::new(FeedCache::new(config.pool_size)),
             bulk_ingest: web::Data::new(BulkIngest::default()),
             state: web::Data::new(state),
@@ -72,6 +75,7 @@ pub fn build_app(
         .app_data(data.rate_limits)
         .app_data(data.campaigns)
         .app_data(data.summaries)
+        .app_data(data.reports)
         .app_data(data.feeds)
         .app_data(data.bulk_ingest)
         .app_data(routes())

@@ -12,6 +12,7 @@ pub mod feeds;
 pub mod health;
 pub mod media_reports;
 pub mod partners;
+pub mod report;
 pub mod sessions;
 pub mod shared;
 pub mod summary;
@@ -33,6 +34,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(events::routes)
             .configure(campaigns::routes)
             .configure(summary::routes)
+            .configure(report::routes)
             .configure(units::routes)
             .configure(partners::routes)
             .configure(committee::routes)

@@ -16,6 +16,7 @@ const NOT_CLIENT_FACING: &[&str] = &[
     "src/api/feeds/atom.rs",
     "src/api/feeds/ics.rs",
     "src/api/feeds/json.rs",
+    "src/api/report",
     "src/cli.rs",
     "src/config.rs",
     "src/embedded.rs",

@@ -21,6 +21,7 @@ mod partners;
 mod program;
 mod regions;
 mod reliability;
+mod report;
 mod sessions;
 mod summary;
 mod tallies;

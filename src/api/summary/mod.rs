@@ -5,7 +5,7 @@
 
 mod figures;
 mod regions;
-mod trends;
+pub mod trends;
 
 use std::sync::Arc;
 

@@ -31,7 +31,7 @@ pub enum Figure {
 }
 
 impl Figure {
-    fn value(self) -> f64 {
+    pub fn value(self) -> f64 {
         match self {
             Figure::Count(n) => n as f64,
             Figure::Ratio(r) => r,
@@ -88,7 +88,7 @@ impl HeadlineFigures {
         }
     }
 
-    fn named(&self) -> [(&'static str, Figure); 8] {
+    pub fn named(&self) -> [(&'static str, Figure); 8] {
         [
             ("partners", self.partners),
             ("events", self.events),
@@ -112,8 +112,22 @@ pub struct Edition {
     pub figures: HeadlineFigures,
 }
 
+impl Edition {
+    fn of(campaign: &Campaign, summary: &Summary) -> Self {
+        Edition {
+            campaign_id: campaign.id,
+            slug: campaign.slug.clone(),
+            year: campaign.year,
+            figures: HeadlineFigures::of(summary),
+        }
+    }
+}
+
 /// One figure, this edition against the one before.
+// Named apart from the change feed's `Change`: one component name for both made /trends
+// answers fail their own schema.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[schema(as = FigureChange)]
 pub struct Change {
     #[schema(value_type = f64)]
     pub previous: Figure,
@@ -187,34 +201,47 @@ pub async fn compute(
     caller: &MaybePrincipal,
     campaign: &Arc<Campaign>,
 ) -> AppResult<Trends> {
-    let mut editions: Vec<Arc<Campaign>> = match &campaign.region_code {
-        Some(code) => {
-            let earlier: Vec<Campaign> = campaigns_table::table
-                .filter(campaigns_table::region_code.eq(code))
-                .filter(campaigns_table::year.lt(campaign.year))
-                .order((
-                    campaigns_table::year.desc(),
-                    campaigns_table::starts_on.desc(),
-                ))
-                .limit(EARLIER)
-                .select(Campaign::as_select())
-                .load(&mut state.conn().await?)
-                .await?;
-            earlier.into_iter().rev().map(Arc::new).collect()
-        }
-        None => Vec::new(),
+    let earlier = earlier_editions(state, campaign).await?;
+    let current = summary_for(state, cache, caller, campaign).await?;
+    of_editions(state, cache, caller, campaign, &earlier, &current).await
+}
+
+/// Up to five earlier editions held in the same place, oldest first.
+pub async fn earlier_editions(state: &AppState, campaign: &Campaign) -> AppResult<Vec<Campaign>> {
+    let Some(code) = &campaign.region_code else {
+        return Ok(Vec::new());
     };
-    editions.push(campaign.clone());
-    let mut out = Vec::with_capacity(editions.len());
-    for edition in &editions {
+    let mut earlier: Vec<Campaign> = campaigns_table::table
+        .filter(campaigns_table::region_code.eq(code))
+        .filter(campaigns_table::year.lt(campaign.year))
+        .order((
+            campaigns_table::year.desc(),
+            campaigns_table::starts_on.desc(),
+        ))
+        .limit(EARLIER)
+        .select(Campaign::as_select())
+        .load(&mut state.conn().await?)
+        .await?;
+    earlier.reverse();
+    Ok(earlier)
+}
+
+/// The trends of `campaign` given its earlier editions and its own summary (a caller that
+/// shows both, like the report, so the two cannot disagree).
+pub async fn of_editions(
+    state: &AppState,
+    cache: &SummaryCache,
+    caller: &MaybePrincipal,
+    campaign: &Campaign,
+    earlier: &[Campaign],
+    current: &Summary,
+) -> AppResult<Trends> {
+    let mut out = Vec::with_capacity(earlier.len() + 1);
+    for edition in earlier {
         let summary = summary_for(state, cache, caller, edition).await?;
-        out.push(Edition {
-            campaign_id: edition.id,
-            slug: edition.slug.clone(),
-            year: edition.year,
-            figures: HeadlineFigures::of(&summary),
-        });
+        out.push(Edition::of(edition, &summary));
     }
+    out.push(Edition::of(campaign, current));
     let changes = match out.as_slice() {
         [.., previous, current] => previous
             .figures
