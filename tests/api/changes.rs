@@ -4,10 +4,9 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 
 use futures_util::future::join_all;
-use learnweek::auth::Role;
 use serde_json::{Value, json};
 
-use crate::common::TestApp;
+use crate::common::{Method, Role, TestApp};
 
 async fn page(app: &TestApp, token: &str, since: Option<&str>) -> Value {
     let path = match since {
@@ -31,12 +30,12 @@ async fn changes_list_upserts_and_deletes_in_order() {
 
     let id = app.unit("高州市文化局").await;
     app.patch(&format!("/api/v1/units/{id}"))
-        .bearer(&app.admin)
+        .admin()
         .json(json!({"short_name": "市文化局"}))
         .send()
         .await;
     app.delete(&format!("/api/v1/units/{id}"))
-        .bearer(&app.admin)
+        .admin()
         .send()
         .await;
 
@@ -77,7 +76,7 @@ async fn changes_list_upserts_and_deletes_in_order() {
     );
     assert_eq!(
         app.get("/api/v1/changes?type=token")
-            .bearer(&app.admin)
+            .admin()
             .send()
             .await
             .status,
@@ -110,13 +109,12 @@ async fn a_reader_polling_during_concurrent_writes_sees_every_change_once_in_ord
             async move {
                 for i in 0..15 {
                     let id = app.unit(&format!("并发单位{w}-{i}")).await;
-                    let res = app
-                        .patch(&format!("/api/v1/units/{id}"))
-                        .bearer(&app.admin)
-                        .json(json!({"short_name": format!("{w}-{i}")}))
-                        .send()
-                        .await;
-                    assert_eq!(res.status, 200);
+                    let request = (
+                        Method::PATCH,
+                        &*format!("/api/v1/units/{id}"),
+                        json!({"short_name": format!("{w}-{i}")}),
+                    );
+                    app.expect(200, &app.admin, vec![request]).await;
                 }
             }
         };

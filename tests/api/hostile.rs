@@ -6,11 +6,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use learnweek::auth::Role;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
-use crate::common::{self, TestApp};
+use crate::common::{self, EventBuilder, Role, TestApp, id_of};
 use crate::program::{free_port, learnweek, terminate, wait_ready};
 
 /// Sends SIGTERM to a server process when dropped (a failed assertion must not leave it running).
@@ -187,14 +186,14 @@ async fn overlong_credentials_are_refused_by_name() {
 /// spelling of the path.
 #[actix_web::test]
 async fn an_encoded_path_is_the_route_it_reaches() {
+    use crate::common::schema::idempotency_keys;
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
-    use learnweek::schema::idempotency_keys;
 
     let app = TestApp::spawn_with(|c| c.login_rate_per_minute = 3).await;
     let res = app
         .post("/api/v1/%74okens")
-        .bearer(&app.admin)
+        .admin()
         .header("Idempotency-Key", "mint-1")
         .json(json!({"name": "encoded", "role": "admin"}))
         .send()
@@ -315,14 +314,10 @@ async fn a_trickled_body_does_not_block_other_batches() {
     let app = TestApp::spawn().await;
     let campaign = app.campaign("trickle-2014").await;
     let unit = app.unit("高州市妇女联合会").await;
-    let event = app
-        .create(
-            "/api/v1/events",
-            &app.admin,
-            json!({"campaign_id": campaign["id"], "title": "讲座", "kind": "lecture",
-                   "starts_at": "2014-10-20T01:00:00Z", "ends_at": "2014-10-20T02:00:00Z",
-                   "host_unit_id": unit, "status": "published"}),
-        )
+    let event = EventBuilder::new(id_of(&campaign), unit)
+        .title("讲座")
+        .at("2014-10-20T01:00:00Z", "2014-10-20T02:00:00Z")
+        .insert(&app)
         .await;
     let slow = app.token(Role::Reporter, Some(unit)).await;
     let fast = app.token(Role::Reporter, Some(unit)).await;

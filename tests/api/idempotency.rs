@@ -1,10 +1,9 @@
 //! Idempotency-Key on POST: replay, mismatch, in-flight duplicates, scope per token, expiry.
 
 use futures_util::future::join_all;
-use learnweek::auth::Role;
 use serde_json::json;
 
-use crate::common::TestApp;
+use crate::common::{Role, TestApp};
 
 async fn unit_count(app: &TestApp) -> usize {
     app.get("/api/v1/units?limit=200").send().await.json()["items"]
@@ -19,7 +18,7 @@ async fn the_same_key_and_body_replays_the_first_response() {
     let body = json!({"name": "高州市总工会", "kind": "mass_organization"});
     let first = app
         .post("/api/v1/units")
-        .bearer(&app.admin)
+        .admin()
         .header("Idempotency-Key", "k-1")
         .json(body.clone())
         .send()
@@ -28,7 +27,7 @@ async fn the_same_key_and_body_replays_the_first_response() {
     assert!(first.header("idempotent-replayed").is_none());
     let again = app
         .post("/api/v1/units")
-        .bearer(&app.admin)
+        .admin()
         .header("Idempotency-Key", "k-1")
         .json(body.clone())
         .send()
@@ -44,7 +43,7 @@ async fn the_same_key_and_body_replays_the_first_response() {
     let other = json!({"name": "团市委", "kind": "mass_organization"});
     let res = app
         .post("/api/v1/units")
-        .bearer(&app.admin)
+        .admin()
         .header("Idempotency-Key", "k-1")
         .json(other.clone())
         .send()
@@ -69,7 +68,7 @@ async fn the_same_key_and_body_replays_the_first_response() {
     let bad = json!({"name": "", "kind": "school"});
     let res = app
         .post("/api/v1/units")
-        .bearer(&app.admin)
+        .admin()
         .header("Idempotency-Key", "k-2")
         .json(bad.clone())
         .send()
@@ -77,7 +76,7 @@ async fn the_same_key_and_body_replays_the_first_response() {
     res.problem(422);
     let res = app
         .post("/api/v1/units")
-        .bearer(&app.admin)
+        .admin()
         .header("Idempotency-Key", "k-2")
         .json(bad)
         .send()
@@ -87,7 +86,7 @@ async fn the_same_key_and_body_replays_the_first_response() {
 
     let res = app
         .post("/api/v1/units")
-        .bearer(&app.admin)
+        .admin()
         .header("Idempotency-Key", &"x".repeat(300))
         .json(body)
         .send()
@@ -101,7 +100,7 @@ async fn twenty_concurrent_identical_requests_create_one_row() {
     let body = json!({"name": "高州市教育学会", "kind": "association"});
     let requests = (0..20).map(|_| {
         app.post("/api/v1/units")
-            .bearer(&app.admin)
+            .admin()
             .header("Idempotency-Key", "burst")
             .json(body.clone())
             .send()
@@ -130,7 +129,7 @@ async fn twenty_concurrent_identical_requests_create_one_row() {
     // Once it is done, a retry replays.
     let res = app
         .post("/api/v1/units")
-        .bearer(&app.admin)
+        .admin()
         .header("Idempotency-Key", "burst")
         .json(body)
         .send()
@@ -141,14 +140,14 @@ async fn twenty_concurrent_identical_requests_create_one_row() {
 
 #[actix_web::test]
 async fn keys_expire_after_a_day() {
+    use crate::common::schema::idempotency_keys;
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
-    use learnweek::schema::idempotency_keys;
 
     let app = TestApp::spawn().await;
     let body = json!({"name": "高州市体育局", "kind": "government_department"});
     app.post("/api/v1/units")
-        .bearer(&app.admin)
+        .admin()
         .header("Idempotency-Key", "old")
         .json(body.clone())
         .send()
@@ -162,7 +161,7 @@ async fn keys_expire_after_a_day() {
     // An expired key is a new key: the request runs again (and clashes on the unique name).
     let res = app
         .post("/api/v1/units")
-        .bearer(&app.admin)
+        .admin()
         .header("Idempotency-Key", "old")
         .json(body)
         .send()
@@ -172,7 +171,7 @@ async fn keys_expire_after_a_day() {
     // A conflict wrote nothing and is not kept: a key is taken by writes (and refusals).
     let res = app
         .post("/api/v1/units")
-        .bearer(&app.admin)
+        .admin()
         .header("Idempotency-Key", "old")
         .json(json!({"name": "高州市文化局", "kind": "government_department"}))
         .send()
@@ -184,7 +183,7 @@ async fn keys_expire_after_a_day() {
         .await
         .unwrap();
     assert_eq!(
-        learnweek::idempotency::purge_expired(&mut *app.conn().await)
+        crate::common::purge_expired(&mut *app.conn().await)
             .await
             .unwrap(),
         1

@@ -2,11 +2,10 @@
 //! `errors[].message` in Simplified Chinese with `Content-Language: zh-CN`; everything else
 //! in a problem stays as it is in English.
 
-use learnweek::auth::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Req, Resp, TestApp};
+use crate::common::{EventBuilder, Req, Resp, Role, TestApp, id_of};
 
 fn has_cjk(text: &str) -> bool {
     text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
@@ -77,7 +76,7 @@ async fn validation_messages_are_translated_field_by_field() {
     let (en, zh) = both(
         || {
             app.post("/api/v1/units")
-                .bearer(&app.admin)
+                .admin()
                 .json(json!({"name": "", "kind": "robot"}))
         },
         "zh-CN",
@@ -92,7 +91,7 @@ async fn validation_messages_are_translated_field_by_field() {
     let (en, zh) = both(
         || {
             app.post("/api/v1/units")
-                .bearer(&app.admin)
+                .admin()
                 .json(json!({"name": " ", "kind": "school"}))
         },
         "zh",
@@ -110,16 +109,11 @@ async fn a_bad_tally_batch_is_explained_in_chinese_row_by_row() {
     let app = TestApp::spawn().await;
     let campaign = app.campaign("locale-2014").await;
     let unit = app.unit("高州市教育局").await;
-    let event = app
-        .create(
-            "/api/v1/events",
-            &app.admin,
-            json!({
-                "campaign_id": campaign["id"], "title": "全民终身学习活动周开幕式",
-                "kind": "opening_ceremony", "starts_at": "2014-10-19T01:00:00Z",
-                "ends_at": "2014-10-19T03:00:00Z", "host_unit_id": unit, "status": "published"
-            }),
-        )
+    let event = EventBuilder::new(id_of(&campaign), unit)
+        .title("全民终身学习活动周开幕式")
+        .kind("opening_ceremony")
+        .at("2014-10-19T01:00:00Z", "2014-10-19T03:00:00Z")
+        .insert(&app)
         .await;
     let reporter = app.token(Role::Reporter, Some(unit)).await;
     let items = json!([
@@ -304,7 +298,7 @@ async fn a_stored_refusal_replays_in_the_language_asked_for() {
     let send = |language: Option<&str>| {
         let req = app
             .post("/api/v1/units")
-            .bearer(&app.admin)
+            .admin()
             .header("Idempotency-Key", "bad-unit-1")
             .json(json!({"name": "", "kind": "school"}));
         match language {

@@ -15,32 +15,15 @@ async fn health_and_readiness() {
 async fn readiness_needs_the_migrations() {
     let db = crate::common::empty_database().await;
     let config = crate::common::test_config(&db.url());
-    let pool = learnweek::db::build_pool(&db.url(), 2).unwrap();
-    let data = learnweek::router::AppData::new(
-        learnweek::state::AppState::new(pool, crate::common::JWT_SECRET, config).unwrap(),
-    );
-    let app = actix_web::test::init_service(learnweek::router::build_app(data)).await;
-    let req = actix_web::test::TestRequest::get()
-        .uri("/readyz")
-        .to_request();
-    assert_eq!(
-        actix_web::test::call_service(&app, req)
-            .await
-            .status()
-            .as_u16(),
-        503
-    );
-    learnweek::db::migrate(&db.url()).await.unwrap();
+    let url = db.url();
+    let app = TestApp::serve_without_token(db, config).await;
+    assert_eq!(app.get("/readyz").send().await.status, 503);
+    crate::common::migrate(&url).await.unwrap();
     // Readiness is checked at most once a second, however often it is polled.
     crate::common::eventually(
         std::time::Duration::from_secs(5),
         "ready once migrated",
-        || async {
-            let req = actix_web::test::TestRequest::get()
-                .uri("/readyz")
-                .to_request();
-            actix_web::test::call_service(&app, req).await.status() == 200
-        },
+        || async { app.get("/readyz").send().await.status == 200 },
     )
     .await;
 }
@@ -50,7 +33,7 @@ async fn the_committed_spec_is_the_generated_one() {
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
             .expect("openapi/openapi.json is committed");
-    let generated = learnweek::openapi::json();
+    let generated = crate::common::openapi_json();
     assert!(
         committed == generated,
         "openapi/openapi.json is stale: run `cargo run -- openapi > openapi/openapi.json`"
@@ -69,7 +52,7 @@ async fn the_committed_spec_is_the_generated_one() {
 
 #[actix_web::test]
 async fn every_operation_documents_its_errors_and_who_may_call_it() {
-    let doc: serde_json::Value = serde_json::from_str(learnweek::openapi::json()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(crate::common::openapi_json()).unwrap();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let responses = op["responses"].as_object().unwrap();
@@ -187,9 +170,9 @@ async fn cors_allows_the_configured_origins_only() {
 #[actix_web::test]
 async fn rate_limits_per_token_with_headers_and_429() {
     let app = TestApp::spawn_with(|c| c.rate_limit_per_minute = 5).await;
-    let other = app.token(learnweek::auth::Role::Admin, None).await;
+    let other = app.token(crate::common::Role::Admin, None).await;
     for i in 0..5 {
-        let res = app.get("/api/v1/units").bearer(&app.admin).send().await;
+        let res = app.get("/api/v1/units").admin().send().await;
         assert_eq!(res.status, 200, "request {i}");
         assert_eq!(res.header("ratelimit-limit").as_deref(), Some("5"));
         assert_eq!(
@@ -197,7 +180,7 @@ async fn rate_limits_per_token_with_headers_and_429() {
             (4 - i).to_string()
         );
     }
-    let res = app.get("/api/v1/units").bearer(&app.admin).send().await;
+    let res = app.get("/api/v1/units").admin().send().await;
     res.problem(429);
     let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
@@ -207,10 +190,7 @@ async fn rate_limits_per_token_with_headers_and_429() {
         app.get("/api/v1/units").bearer(&other).send().await.status,
         200
     );
-    assert_eq!(
-        app.get("/readyz").bearer(&app.admin).send().await.status,
-        200
-    );
+    assert_eq!(app.get("/readyz").admin().send().await.status, 200);
     // Anonymous callers are limited per client address.
     for _ in 0..5 {
         assert_eq!(app.get("/api/v1/campaigns").send().await.status, 200);
@@ -227,7 +207,7 @@ async fn metrics_in_prometheus_text() {
         .await;
     // Only for token holders (or on LEARNWEEK_METRICS_BIND, see program.rs).
     app.get("/metrics").send().await.problem(401);
-    let res = app.get("/metrics").bearer(&app.admin).send().await;
+    let res = app.get("/metrics").admin().send().await;
     assert_eq!(res.status, 200);
     let text = res.text();
     assert!(
@@ -266,14 +246,7 @@ async fn made_up_tokens_do_not_buy_fresh_rate_limit_budgets() {
         .await;
     res.problem(429);
     // A genuine token has its own budget.
-    assert_eq!(
-        app.get("/api/v1/units")
-            .bearer(&app.admin)
-            .send()
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.get("/api/v1/units").admin().send().await.status, 200);
 }
 
 /// What client generators need (API.md v1.1): unique camelCase operationIds, a description
@@ -281,7 +254,7 @@ async fn made_up_tokens_do_not_buy_fresh_rate_limit_budgets() {
 /// what they can. (CI also runs redocly's recommended rules and openapi-typescript + tsc.)
 #[test]
 fn the_spec_is_fit_for_client_generators() {
-    let text = learnweek::openapi::json();
+    let text = crate::common::openapi_json();
     let doc: serde_json::Value = serde_json::from_str(text).unwrap();
     assert_eq!(doc["info"]["license"]["identifier"], "MIT");
     let mut ids = std::collections::BTreeSet::new();

@@ -1,15 +1,14 @@
 //! `/api/v1/campaigns/{id}/partners`: co-hosts (主办), the undertaker (承办), member units
 //! (成员单位) and the one lead co-host (牵头).
 
-use learnweek::auth::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::TestApp;
+use crate::common::{Role, TestApp};
 
 async fn put(app: &TestApp, campaign: &str, unit: Uuid, body: Value) -> crate::common::Resp {
     app.put(&format!("/api/v1/campaigns/{campaign}/partners/{unit}"))
-        .bearer(&app.admin)
+        .admin()
         .json(body)
         .send()
         .await
@@ -100,14 +99,10 @@ async fn put_creates_with_201_then_changes_with_200_and_reads_back() {
     let res = put(&app, cid, Uuid::now_v7(), json!({"role": "member"})).await;
     res.problem(404);
     let wenhua = app.unit("高州市文化局").await;
-    app.get(&format!("/api/v1/campaigns/{cid}/partners/{wenhua}"))
-        .send()
-        .await
-        .problem(404);
-    app.get("/api/v1/campaigns/nowhere-2014/partners")
-        .send()
-        .await
-        .problem(404);
+    app.get_problem(&format!("/api/v1/campaigns/{cid}/partners/{wenhua}"), 404)
+        .await;
+    app.get_problem("/api/v1/campaigns/nowhere-2014/partners", 404)
+        .await;
 }
 
 #[actix_web::test]
@@ -166,10 +161,8 @@ async fn lead_is_only_for_a_co_host_and_setting_it_moves_it() {
         ]
     );
     let old = app
-        .get(&format!("/api/v1/campaigns/{cid}/partners/{jiaoyu}"))
-        .send()
-        .await
-        .json();
+        .read(&format!("/api/v1/campaigns/{cid}/partners/{jiaoyu}"), None)
+        .await;
     assert_eq!(
         (old["role"].as_str(), old["lead"].as_bool()),
         (Some("co_host"), Some(false))
@@ -269,10 +262,8 @@ async fn list_filters_by_role_and_pages() {
         names(partners(&app, "/api/v1/campaigns/gaozhou-2014/partners?role=member").await),
         ["高州市潘州街道社区教育中心"]
     );
-    app.get("/api/v1/campaigns/gaozhou-2014/partners?role=sponsor")
-        .send()
-        .await
-        .problem(400);
+    app.get_problem("/api/v1/campaigns/gaozhou-2014/partners?role=sponsor", 400)
+        .await;
 
     let mut seen = Vec::new();
     let mut path = "/api/v1/campaigns/gaozhou-2014/partners?limit=3".to_string();
@@ -335,7 +326,7 @@ async fn validation_if_match_and_delete() {
     // If-Match on a unit that is not a partner yet cannot match.
     let res = app
         .put(&path)
-        .bearer(&app.admin)
+        .admin()
         .header("If-Match", "\"anything\"")
         .json(json!({"role": "co_host"}))
         .send()
@@ -348,7 +339,7 @@ async fn validation_if_match_and_delete() {
     let etag = res.header("etag").unwrap();
     let res = app
         .put(&path)
-        .bearer(&app.admin)
+        .admin()
         .header("If-Match", &etag)
         .json(json!({"role": "co_host", "lead": true}))
         .send()
@@ -357,14 +348,14 @@ async fn validation_if_match_and_delete() {
     let new_etag = res.header("etag").unwrap();
     let res = app
         .put(&path)
-        .bearer(&app.admin)
+        .admin()
         .header("If-Match", &etag)
         .json(json!({"role": "member"}))
         .send()
         .await;
     res.problem(412);
     app.delete(&path)
-        .bearer(&app.admin)
+        .admin()
         .header("If-Match", &etag)
         .send()
         .await
@@ -378,18 +369,14 @@ async fn validation_if_match_and_delete() {
     put(&app, cid, tiyu, json!({"role": "co_host"})).await;
     let res = app
         .delete(&path)
-        .bearer(&app.admin)
+        .admin()
         .header("If-Match", &new_etag)
         .send()
         .await;
     assert_eq!(res.status, 204, "{}", res.text());
     assert!(res.body.is_empty());
     app.get(&path).send().await.problem(404);
-    app.delete(&path)
-        .bearer(&app.admin)
-        .send()
-        .await
-        .problem(404);
+    app.delete(&path).admin().send().await.problem(404);
     assert_eq!(
         partners(&app, &list).await,
         [row("高州市体育局", "co_host", false)]

@@ -193,7 +193,7 @@ async fn two_replicas_start_together_on_an_empty_database() {
 async fn concurrent_migrations_serialize_on_the_advisory_lock() {
     let db = common::empty_database().await;
     let url = db.url();
-    let runs = futures_util::future::join_all((0..4).map(|_| learnweek::db::migrate(&url))).await;
+    let runs = futures_util::future::join_all((0..4).map(|_| crate::common::migrate(&url))).await;
     let applied: Vec<usize> = runs
         .into_iter()
         .map(|r| r.expect("every run succeeds").len())

@@ -1,10 +1,11 @@
 //! Editions and regions: `/campaigns/{id}/trends` beside the summaries of the earlier
 //! editions, and `/regions/{code}/summary` as sums of the summaries of its campaigns.
 
-use learnweek::auth::Role;
 use serde_json::{Value, json};
 
-use crate::common::TestApp;
+use crate::common::{
+    CampaignBuilder, EventBuilder, MediaReportBuilder, Method, Role, TestApp, TrainingBuilder,
+};
 
 /// Seeded, so a failure reproduces.
 struct Rng(u64);
@@ -20,38 +21,40 @@ impl Rng {
 
 /// A campaign of `year` in `region_code` with a few rows of everything the figures count.
 async fn campaign(app: &TestApp, slug: &str, year: i32, code: &str, rng: &mut Rng) -> Value {
-    let c = app
-        .create(
-            "/api/v1/campaigns",
-            &app.admin,
-            json!({"slug": slug, "name": format!("{slug} 活动周"), "region_code": code,
-                   "starts_on": format!("{year}-10-19"), "ends_on": format!("{year}-10-25"),
-                   "areas": ["甲镇", "乙镇", "丙镇"]}),
-        )
+    let c = CampaignBuilder::new(slug)
+        .name(format!("{slug} 活动周"))
+        .set("region_code", code)
+        .starts_on(format!("{year}-10-19"))
+        .ends_on(format!("{year}-10-25"))
+        .areas(["甲镇", "乙镇", "丙镇"])
+        .insert(app)
         .await;
     let id = c["id"].as_str().unwrap().to_string();
     let unit = app.unit(&format!("{slug} 教育局")).await;
-    let res = app
-        .put(&format!("/api/v1/campaigns/{id}/partners/{unit}"))
-        .bearer(&app.admin)
-        .json(json!({"role": "co_host", "lead": true}))
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
+    let request = (
+        Method::PUT,
+        &*format!("/api/v1/campaigns/{id}/partners/{unit}"),
+        json!({"role": "co_host", "lead": true}),
+    );
+    app.expect(201, &app.admin, vec![request]).await;
     let statuses = ["draft", "published", "completed", "cancelled"];
     let areas = ["甲镇", "乙镇", "丙镇"];
     let mut events = Vec::new();
     for i in 0..(1 + rng.below(5)) {
-        let e = app
-            .create(
-                "/api/v1/events",
-                &app.admin,
-                json!({"campaign_id": id, "title": format!("活动{i}"), "kind": "lecture",
-                       "area": areas[rng.below(3) as usize],
-                       "starts_at": format!("{year}-10-20T01:00:00Z"), "ends_at": format!("{year}-10-20T02:00:00Z"),
-                       "host_unit_id": unit, "status": statuses[rng.below(4) as usize],
-                       "visibility": if rng.below(4) == 0 { "internal" } else { "public" }}),
+        let e = EventBuilder::new(&id, unit)
+            .title(format!("活动{i}"))
+            .area(areas[rng.below(3) as usize])
+            .at(
+                &format!("{year}-10-20T01:00:00Z"),
+                &format!("{year}-10-20T02:00:00Z"),
             )
+            .status(statuses[rng.below(4) as usize])
+            .visibility(if rng.below(4) == 0 {
+                "internal"
+            } else {
+                "public"
+            })
+            .insert(app)
             .await;
         events.push(e["id"].as_str().unwrap().to_string());
     }
@@ -63,29 +66,30 @@ async fn campaign(app: &TestApp, slug: &str, year: i32, code: &str, rng: &mut Rn
                    "count": rng.below(500), "tally_date": format!("{year}-10-20")})
         })
         .collect();
-    let res = app
-        .post("/api/v1/tallies/batch")
-        .bearer(&reporter)
-        .json(json!({"items": items}))
-        .send()
+    let request = (
+        Method::POST,
+        "/api/v1/tallies/batch",
+        json!({"items": items}),
+    );
+    app.expect(200, &reporter, vec![request]).await;
+    TrainingBuilder::new(&id, unit)
+        .title("电脑培训")
+        .starts_at(format!("{year}-10-21T01:00:00Z"))
+        .ends_at(format!("{year}-10-21T05:00:00Z"))
+        .enrolled(30 + rng.below(10))
+        .completed(20)
+        .employed_after(rng.below(20))
+        .status("completed")
+        .insert(app)
         .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    app.create(
-        "/api/v1/trainings",
-        &app.admin,
-        json!({"campaign_id": id, "title": "电脑培训", "subject": "computer", "provider_unit_id": unit,
-               "starts_at": format!("{year}-10-21T01:00:00Z"), "ends_at": format!("{year}-10-21T05:00:00Z"),
-               "enrolled": 30 + rng.below(10), "completed": 20, "employed_after": rng.below(20),
-               "status": "completed"}),
-    )
-    .await;
-    app.create(
-        "/api/v1/media-reports",
-        &app.admin,
-        json!({"campaign_id": id, "medium": "tv", "outlet_name": "市电视台", "title": "活动周报道",
-               "published_at": format!("{year}-10-22T10:00:00Z"), "reporting_unit_id": unit}),
-    )
-    .await;
+    MediaReportBuilder::new(&id)
+        .medium("tv")
+        .outlet_name("市电视台")
+        .title("活动周报道")
+        .published_at(format!("{year}-10-22T10:00:00Z"))
+        .reporting_unit(unit)
+        .insert(app)
+        .await;
     c
 }
 
@@ -212,10 +216,8 @@ async fn trends_show_five_earlier_editions_of_the_same_place() {
     let t = get(&app, "/api/v1/campaigns/gz-2008/trends").await;
     assert_eq!(t["editions"].as_array().unwrap().len(), 1);
     assert_eq!(t["changes"], json!({}));
-    app.get("/api/v1/campaigns/nowhere/trends")
-        .send()
-        .await
-        .problem(404);
+    app.get_problem("/api/v1/campaigns/nowhere/trends", 404)
+        .await;
 }
 
 #[actix_web::test]
@@ -308,14 +310,9 @@ async fn a_region_sums_its_campaigns_summaries_and_nothing_else() {
     let empty = get(&app, "/api/v1/regions/110000/summary?year=2014").await;
     assert_eq!(empty["campaigns"], 0);
     assert_eq!(empty["children"], json!([]));
-    app.get("/api/v1/regions/4409/summary?year=2014")
-        .send()
-        .await
-        .problem(404);
-    app.get("/api/v1/regions/440900/summary")
-        .send()
-        .await
-        .problem(400);
+    app.get_problem("/api/v1/regions/4409/summary?year=2014", 404)
+        .await;
+    app.get_problem("/api/v1/regions/440900/summary", 400).await;
     let res = app
         .get("/api/v1/regions/440900/summary?year=1800")
         .send()
@@ -329,7 +326,7 @@ async fn region_codes_are_six_digits() {
     for bad in ["4409", "44098a", "4409811", ""] {
         let res = app
             .post("/api/v1/campaigns")
-            .bearer(&app.admin)
+            .admin()
             .json(json!({"slug": "bad-code", "name": "x", "region_code": bad,
                          "starts_on": "2014-10-19", "ends_on": "2014-10-25"}))
             .send()
@@ -338,8 +335,6 @@ async fn region_codes_are_six_digits() {
     }
     let listed = app.get("/api/v1/campaigns?region_code=440900").send().await;
     assert_eq!(listed.status, 200);
-    app.get("/api/v1/campaigns?region_code=44")
-        .send()
-        .await
-        .problem(422);
+    app.get_problem("/api/v1/campaigns?region_code=44", 422)
+        .await;
 }

@@ -4,7 +4,7 @@
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use crate::common::{Resp, TestApp};
+use crate::common::{Method, Resp, TestApp};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -164,13 +164,12 @@ async fn disabling_an_account_or_changing_its_password_ends_its_sessions() {
     let app = TestApp::spawn().await;
     let id = account(&app, "chen.jing").await;
     let session = login(&app, "chen.jing").await;
-    let res = app
-        .patch(&format!("/api/v1/accounts/{id}"))
-        .bearer(&app.admin)
-        .json(json!({"password": "another long passphrase"}))
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    let request = (
+        Method::PATCH,
+        &*format!("/api/v1/accounts/{id}"),
+        json!({"password": "another long passphrase"}),
+    );
+    app.expect(200, &app.admin, vec![request]).await;
     assert_eq!(me_status(&app, &session).await, 401);
     assert_eq!(refresh(&app, &session["refresh_token"]).await.status, 401);
 
@@ -180,20 +179,19 @@ async fn disabling_an_account_or_changing_its_password_ends_its_sessions() {
         .send()
         .await;
     let session = res.json();
-    let res = app
-        .patch(&format!("/api/v1/accounts/{id}"))
-        .bearer(&app.admin)
-        .json(json!({"disabled": true}))
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    let request = (
+        Method::PATCH,
+        &*format!("/api/v1/accounts/{id}"),
+        json!({"disabled": true}),
+    );
+    app.expect(200, &app.admin, vec![request]).await;
     assert_eq!(refresh(&app, &session["refresh_token"]).await.status, 401);
     assert_eq!(me_status(&app, &session).await, 401);
 }
 
 #[actix_web::test]
 async fn every_caller_may_log_out_only_itself() {
-    use learnweek::auth::Role;
+    use crate::common::Role;
     let app = TestApp::spawn().await;
     let unit = app.unit("高州市文化局").await;
     for (role, unit) in [

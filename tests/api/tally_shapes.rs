@@ -3,11 +3,10 @@
 //! stores nothing, and a refusal names the rows that are wrong. Every field is fed values of
 //! every JSON kind (batch) or every kind of cell text (CSV).
 
-use learnweek::auth::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::TestApp;
+use crate::common::{EventBuilder, Role, TestApp, id_of};
 
 struct Setup {
     app: TestApp,
@@ -19,16 +18,10 @@ async fn setup() -> Setup {
     let app = TestApp::spawn().await;
     let campaign = app.campaign("shapes-2014").await;
     let unit = app.unit("高州市妇女联合会").await;
-    let event = app
-        .create(
-            "/api/v1/events",
-            &app.admin,
-            json!({
-                "campaign_id": campaign["id"], "title": "家庭教育讲座", "kind": "lecture",
-                "starts_at": "2014-10-20T01:00:00Z", "ends_at": "2014-10-20T03:00:00Z",
-                "host_unit_id": unit, "status": "published"
-            }),
-        )
+    let event = EventBuilder::new(id_of(&campaign), unit)
+        .title("家庭教育讲座")
+        .at("2014-10-20T01:00:00Z", "2014-10-20T03:00:00Z")
+        .insert(&app)
         .await;
     let reporter = app.token(Role::Reporter, Some(unit)).await;
     Setup {
@@ -102,7 +95,7 @@ async fn check_answer(
                 let id = item["id"].as_str().unwrap();
                 let stored = app
                     .get(&format!("/api/v1/tallies/{id}"))
-                    .bearer(&app.admin)
+                    .admin()
                     .send()
                     .await;
                 assert_eq!(

@@ -1,6 +1,8 @@
+//! `/api/v1/units`: the member units, and the audit trail every write leaves.
+
 use serde_json::{Value, json};
 
-use crate::common::TestApp;
+use crate::common::{Method, TestApp, UnitBuilder, pluck};
 
 #[actix_web::test]
 async fn units_crud_with_filters() {
@@ -11,69 +13,40 @@ async fn units_crud_with_filters() {
         ("高州市电视台", "市电视台", "media"),
         ("高州市职业技术学校", "职校", "school"),
     ] {
-        let res = app
-            .post("/api/v1/units")
-            .bearer(&app.admin)
-            .json(json!({"name": name, "short_name": short, "kind": kind}))
-            .send()
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
-        assert_eq!(res.json()["name"], name);
+        let unit = UnitBuilder::new(name).short_name(short).kind(kind);
+        assert_eq!(unit.insert(&app).await["name"], name);
     }
-    let names = |v: Value| -> Vec<String> {
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["name"].as_str().unwrap().to_string())
-            .collect()
+    let app = &app;
+    let names = |query: &'static str| async move {
+        pluck(
+            &app.read(&format!("/api/v1/units?{query}"), None).await,
+            "name",
+        )
     };
-    assert_eq!(
-        names(app.get("/api/v1/units?kind=media").send().await.json()),
-        ["高州市电视台"]
-    );
+    assert_eq!(names("kind=media").await, ["高州市电视台"]);
     // 妇联 matches the short name.
-    assert_eq!(
-        names(
-            app.get("/api/v1/units?q=%E5%A6%87%E8%81%94")
-                .send()
-                .await
-                .json()
-        ),
-        ["高州市妇女联合会"]
-    );
-    assert_eq!(
-        names(app.get("/api/v1/units?limit=200").send().await.json()).len(),
-        4
-    );
-    app.get("/api/v1/units?kind=castle")
-        .send()
-        .await
-        .problem(400);
+    assert_eq!(names("q=%E5%A6%87%E8%81%94").await, ["高州市妇女联合会"]);
+    assert_eq!(names("limit=200").await.len(), 4);
+    app.get_problem("/api/v1/units?kind=castle", 400).await;
 }
 
 #[actix_web::test]
 async fn every_write_is_audited_with_before_and_after() {
+    use crate::common::schema::{audit_log, changes};
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
-    use learnweek::schema::{audit_log, changes};
 
     let app = TestApp::spawn().await;
     let id = app.unit("高州市总工会").await;
     let path = format!("/api/v1/units/{id}");
-    app.patch(&path)
-        .bearer(&app.admin)
-        .json(json!({"short_name": "市总工会"}))
-        .send()
+    let short_name = json!({"short_name": "市总工会"});
+    app.expect(200, &app.admin, vec![(Method::PATCH, &path, short_name)])
         .await;
-    app.delete(&path).bearer(&app.admin).send().await;
+    app.expect(204, &app.admin, vec![(Method::DELETE, &path, Value::Null)])
+        .await;
     // A failed write leaves no trace.
-    app.patch(&path)
-        .bearer(&app.admin)
-        .json(json!({"short_name": "x"}))
-        .send()
-        .await
-        .problem(404);
+    let failed = (Method::PATCH, path.as_str(), json!({"short_name": "x"}));
+    app.expect(404, &app.admin, vec![failed]).await;
 
     let mut conn = app.conn().await;
     let rows: Vec<(String, String, Option<Value>, Option<Value>)> = audit_log::table

@@ -7,11 +7,9 @@ use std::time::Duration;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use base64::Engine;
 use hmac::{KeyInit, Mac};
-use learnweek::api::webhooks::Worker;
-use learnweek::auth::Role;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, eventually};
+use crate::common::{EventBuilder, Method, Role, TestApp, Worker, eventually};
 
 mod hardening;
 
@@ -132,7 +130,7 @@ fn verify(secret: &str, r: &Received) -> bool {
 async fn subscribe(app: &TestApp, url: &str, types: Value) -> (String, String) {
     let res = app
         .post("/api/v1/webhooks")
-        .bearer(&app.admin)
+        .admin()
         .json(json!({"url": url, "types": types}))
         .send()
         .await;
@@ -145,17 +143,12 @@ async fn subscribe(app: &TestApp, url: &str, types: Value) -> (String, String) {
 }
 
 async fn event(app: &TestApp, campaign: &str, host: uuid::Uuid, title: &str) -> String {
-    let res = app
-        .post("/api/v1/events")
-        .bearer(&app.admin)
-        .json(
-            json!({"campaign_id": campaign, "title": title, "kind": "lecture", "host_unit_id": host,
-                     "starts_at": "2014-10-21T01:00:00Z", "ends_at": "2014-10-21T02:00:00Z"}),
-        )
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["id"].as_str().unwrap().to_string()
+    // A draft (no status given), as the hooks see every change.
+    let event = EventBuilder::new(campaign, host)
+        .title(title)
+        .without("status");
+    let event = event.at("2014-10-21T01:00:00Z", "2014-10-21T02:00:00Z");
+    event.insert_id(app).await
 }
 
 fn bodies(r: &Receiver) -> Vec<Value> {
@@ -180,7 +173,7 @@ async fn signed_deliveries_in_commit_order() {
     assert!(secret.starts_with("whsec_"));
     let shown = app
         .get(&format!("/api/v1/webhooks/{hook}"))
-        .bearer(&app.admin)
+        .admin()
         .send()
         .await;
     assert!(!shown.text().contains(&secret), "the secret is shown once");
@@ -188,13 +181,13 @@ async fn signed_deliveries_in_commit_order() {
     let worker = Worker::start(app.state.clone());
     let id = event(&app, &campaign, host, "消防安全、牢记心间").await;
     app.patch(&format!("/api/v1/events/{id}"))
-        .bearer(&app.admin)
+        .admin()
         .json(json!({"status": "published"}))
         .send()
         .await;
     app.unit("不相关的单位").await; // not an event: not delivered
     app.delete(&format!("/api/v1/events/{id}"))
-        .bearer(&app.admin)
+        .admin()
         .send()
         .await;
     eventually(WAIT, "three deliveries", || async {
@@ -219,12 +212,7 @@ async fn signed_deliveries_in_commit_order() {
         assert!(r.id.starts_with("msg_"));
     }
     // The cursors match the change feed's.
-    let feed = app
-        .get("/api/v1/changes?type=event")
-        .bearer(&app.admin)
-        .send()
-        .await
-        .json();
+    let feed = app.admin_read("/api/v1/changes?type=event").await;
     let feed_cursors: Vec<&Value> = feed["items"]
         .as_array()
         .unwrap()
@@ -235,11 +223,8 @@ async fn signed_deliveries_in_commit_order() {
     assert_eq!(hook_cursors, feed_cursors);
 
     let log = app
-        .get(&format!("/api/v1/webhooks/{hook}/deliveries"))
-        .bearer(&app.admin)
-        .send()
-        .await
-        .json();
+        .admin_read(&format!("/api/v1/webhooks/{hook}/deliveries"))
+        .await;
     assert_eq!(log["items"].as_array().unwrap().len(), 3);
     assert!(
         log["items"]
@@ -280,7 +265,7 @@ async fn a_failed_delivery_is_retried_with_the_same_message_id() {
         .get(&format!(
             "/api/v1/webhooks/{hook}/deliveries?succeeded=false"
         ))
-        .bearer(&app.admin)
+        .admin()
         .send()
         .await
         .json();
@@ -291,12 +276,7 @@ async fn a_failed_delivery_is_retried_with_the_same_message_id() {
         .map(|d| d["status_code"].as_i64().unwrap())
         .collect();
     assert_eq!(failed, [503, 500]);
-    let w = app
-        .get(&format!("/api/v1/webhooks/{hook}"))
-        .bearer(&app.admin)
-        .send()
-        .await
-        .json();
+    let w = app.admin_read(&format!("/api/v1/webhooks/{hook}")).await;
     assert_eq!(w["attempts"], 0);
     assert!(w["failing_since"].is_null());
 }
@@ -315,27 +295,19 @@ async fn gone_disables_the_subscription_until_it_is_enabled_again() {
     event(&app, &campaign, host, "木刻画大赛").await;
     eventually(WAIT, "disabled after 410", || async {
         app.get(&format!("/api/v1/webhooks/{hook}"))
-            .bearer(&app.admin)
+            .admin()
             .send()
             .await
             .json()["active"]
             == false
     })
     .await;
-    let w = app
-        .get(&format!("/api/v1/webhooks/{hook}"))
-        .bearer(&app.admin)
-        .send()
-        .await
-        .json();
+    let w = app.admin_read(&format!("/api/v1/webhooks/{hook}")).await;
     assert!(w["disabled_reason"].as_str().unwrap().contains("410"));
     // Disabling is a change like any other: audited, by the system.
     let audit = app
-        .get(&format!("/api/v1/audit?type=webhook&id={hook}"))
-        .bearer(&app.admin)
-        .send()
-        .await
-        .json();
+        .admin_read(&format!("/api/v1/audit?type=webhook&id={hook}"))
+        .await;
     assert!(
         audit["items"]
             .as_array()
@@ -346,13 +318,12 @@ async fn gone_disables_the_subscription_until_it_is_enabled_again() {
     );
     event(&app, &campaign, host, "歌唱比赛").await;
     // Re-enabled, it resumes with the change it stopped at.
-    let res = app
-        .patch(&format!("/api/v1/webhooks/{hook}"))
-        .bearer(&app.admin)
-        .json(json!({"active": true}))
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    let request = (
+        Method::PATCH,
+        &*format!("/api/v1/webhooks/{hook}"),
+        json!({"active": true}),
+    );
+    app.expect(200, &app.admin, vec![request]).await;
     eventually(WAIT, "resumed deliveries", || async {
         receiver.received().len() >= 3
     })
@@ -429,7 +400,7 @@ async fn urls_are_checked_against_ssrf() {
     ] {
         let res = app
             .post("/api/v1/webhooks")
-            .bearer(&app.admin)
+            .admin()
             .json(json!({"url": url, "types": ["event"]}))
             .send()
             .await;
@@ -437,7 +408,7 @@ async fn urls_are_checked_against_ssrf() {
     }
     let res = app
         .post("/api/v1/webhooks")
-        .bearer(&app.admin)
+        .admin()
         .json(json!({"url": "https://8.8.8.8/hook", "types": ["event", "nonsense"], "secret": "short"}))
         .send()
         .await;
@@ -454,7 +425,7 @@ async fn urls_are_checked_against_ssrf() {
     ] {
         let res = app
             .patch(&format!("/api/v1/webhooks/{id}"))
-            .bearer(&app.admin)
+            .admin()
             .json(patch.clone())
             .send()
             .await;
@@ -462,7 +433,7 @@ async fn urls_are_checked_against_ssrf() {
     }
     let res = app
         .get(&format!("/api/v1/webhooks/{id}"))
-        .bearer(&app.admin)
+        .admin()
         .send()
         .await;
     assert_eq!(res.json()["url"], "https://8.8.8.8/hook");
@@ -510,13 +481,12 @@ async fn units_manage_their_own_subscriptions() {
             .json()["items"],
         json!([])
     );
-    let res = app
-        .post("/api/v1/webhooks")
-        .bearer(&viewer)
-        .json(json!({"url": receiver.url, "types": ["event"], "unit_id": other}))
-        .send()
-        .await;
-    res.problem(403);
+    let request = (
+        Method::POST,
+        "/api/v1/webhooks",
+        json!({"url": receiver.url, "types": ["event"], "unit_id": other}),
+    );
+    app.expect(403, &viewer, vec![request]).await;
     let reporter = app.token(Role::Reporter, Some(tv)).await;
     app.post("/api/v1/webhooks")
         .bearer(&reporter)

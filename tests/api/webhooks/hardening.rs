@@ -6,12 +6,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use diesel_async::RunQueryDsl;
-use learnweek::api::webhooks::Worker;
-use learnweek::auth::Role;
 use serde_json::json;
 
 use super::{Receiver, WAIT, event, subscribe, verify};
-use crate::common::{TestApp, eventually};
+use crate::common::{Method, Role, TestApp, Worker, eventually};
 
 /// The `webhook-id`s as change-feed positions (`msg_<seq>`).
 fn seqs(ids: &[String]) -> Vec<i64> {
@@ -73,11 +71,8 @@ async fn a_slow_receiver_delays_only_itself() {
         "one delivery at a time per subscription"
     );
     let log = app
-        .get(&format!("/api/v1/webhooks/{slow_hook}/deliveries"))
-        .bearer(&app.admin)
-        .send()
-        .await
-        .json();
+        .admin_read(&format!("/api/v1/webhooks/{slow_hook}/deliveries"))
+        .await;
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 3, "{log}");
     assert!(items.iter().all(|d| d["succeeded"] == true), "{log}");
@@ -110,13 +105,12 @@ async fn a_change_in_flight_is_never_sent_twice_at_once() {
         "whsec_{}",
         base64::engine::general_purpose::STANDARD.encode([7u8; 32])
     );
-    let res = app
-        .patch(&format!("/api/v1/webhooks/{hook}"))
-        .bearer(&app.admin)
-        .json(json!({"secret": secret}))
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    let request = (
+        Method::PATCH,
+        &*format!("/api/v1/webhooks/{hook}"),
+        json!({"secret": secret}),
+    );
+    app.expect(200, &app.admin, vec![request]).await;
     eventually(WAIT, "both changes delivered", || async {
         receiver.received().len() >= 2
     })
@@ -171,12 +165,7 @@ async fn a_unit_may_have_at_most_twenty_webhooks() {
         problem["errors"][0]["message"],
         "a unit may have at most 20 webhooks"
     );
-    let listed = app
-        .get("/api/v1/webhooks?limit=100")
-        .bearer(&viewer)
-        .send()
-        .await
-        .json();
+    let listed = app.read("/api/v1/webhooks?limit=100", Some(&viewer)).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 20);
 
     // Admin-owned ones (no unit) are counted together, and moving one into a full unit is
@@ -187,7 +176,7 @@ async fn a_unit_may_have_at_most_twenty_webhooks() {
     }
     let res = app
         .post("/api/v1/webhooks")
-        .bearer(&app.admin)
+        .admin()
         .json(json!({"url": receiver.url, "types": ["event"]}))
         .send()
         .await;
@@ -195,23 +184,19 @@ async fn a_unit_may_have_at_most_twenty_webhooks() {
     let path = format!("/api/v1/webhooks/{}", admin_owned[0]);
     let res = app
         .patch(&path)
-        .bearer(&app.admin)
+        .admin()
         .json(json!({"unit_id": unit}))
         .send()
         .await;
     assert_eq!(res.error_fields(), ["unit_id"]);
     // Other changes to a subscription of a full unit are fine; a deletion makes room.
-    let res = app
-        .patch(&path)
-        .bearer(&app.admin)
-        .json(json!({"types": ["event", "training"]}))
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    assert_eq!(
-        app.delete(&path).bearer(&app.admin).send().await.status,
-        204
+    let request = (
+        Method::PATCH,
+        &*path,
+        json!({"types": ["event", "training"]}),
     );
+    app.expect(200, &app.admin, vec![request]).await;
+    assert_eq!(app.delete(&path).admin().send().await.status, 204);
     subscribe(&app, &receiver.url, json!(["event"])).await;
 }
 
@@ -220,7 +205,7 @@ async fn unresolvable_hosts_are_refused_on_create_and_change() {
     let app = TestApp::spawn_with(|c| c.webhook_allow_private = false).await;
     let res = app
         .post("/api/v1/webhooks")
-        .bearer(&app.admin)
+        .admin()
         .json(json!({"url": "https://nonexistent.invalid/hook", "types": ["event"]}))
         .send()
         .await;
@@ -229,7 +214,7 @@ async fn unresolvable_hosts_are_refused_on_create_and_change() {
     let path = format!("/api/v1/webhooks/{id}");
     let res = app
         .patch(&path)
-        .bearer(&app.admin)
+        .admin()
         .json(json!({"url": "https://nonexistent.invalid/hook", "types": ["nonsense"]}))
         .send()
         .await;
@@ -238,7 +223,7 @@ async fn unresolvable_hosts_are_refused_on_create_and_change() {
         ["url", "types[0]"],
         "every problem at once"
     );
-    let res = app.get(&path).bearer(&app.admin).send().await;
+    let res = app.get(&path).admin().send().await;
     assert_eq!(res.json()["url"], "https://8.8.8.8/hook");
 
     // The host is looked up before the row is locked (and with no pooled connection held):
@@ -256,7 +241,7 @@ async fn unresolvable_hosts_are_refused_on_create_and_change() {
     let res = tokio::time::timeout(
         Duration::from_secs(5),
         app.patch(&path)
-            .bearer(&app.admin)
+            .admin()
             .json(json!({"url": "https://nonexistent.invalid/other"}))
             .send(),
     )
@@ -271,7 +256,7 @@ async fn unresolvable_hosts_are_refused_on_create_and_change() {
 
 /// `learnweek_webhook_backlog` as scraped.
 async fn backlog_gauge(app: &TestApp) -> Option<i64> {
-    let text = app.get("/metrics").bearer(&app.admin).send().await.text();
+    let text = app.get("/metrics").admin().send().await.text();
     text.lines()
         .find_map(|l| l.strip_prefix("learnweek_webhook_backlog "))
         .and_then(|n| n.trim().parse().ok())
@@ -306,7 +291,7 @@ async fn the_backlog_gauge_comes_from_the_worker_not_from_each_scrape() {
         held.push(app.conn().await);
     }
     let started = std::time::Instant::now();
-    let res = learnweek::api::health::exposition(&app.state).await;
+    let res = crate::common::metrics_exposition(&app.state).await;
     let took = started.elapsed();
     drop(held);
     assert_eq!(res.status(), 200);
@@ -329,13 +314,12 @@ async fn one_unit_gets_at_most_its_share_of_the_deliveries_in_flight() {
     // Five subscriptions of one unit, all to one slow receiver.
     let slow = Receiver::slow(vec![], Duration::from_secs(1));
     for _ in 0..5 {
-        let res = app
-            .post("/api/v1/webhooks")
-            .bearer(&editor)
-            .json(json!({"url": slow.url, "types": ["event"]}))
-            .send()
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
+        let request = (
+            Method::POST,
+            "/api/v1/webhooks",
+            json!({"url": slow.url, "types": ["event"]}),
+        );
+        app.expect(201, &editor, vec![request]).await;
     }
     let worker = Worker::start(app.state.clone());
     event(&app, &campaign, host, "非遗展演").await;
@@ -346,7 +330,7 @@ async fn one_unit_gets_at_most_its_share_of_the_deliveries_in_flight() {
     worker.stop().await;
     assert_eq!(
         slow.max_concurrency(),
-        learnweek::api::webhooks::delivery::MAX_IN_FLIGHT_PER_UNIT
+        crate::common::MAX_IN_FLIGHT_PER_UNIT
     );
 }
 
@@ -369,11 +353,8 @@ async fn stopping_lets_the_deliveries_in_flight_finish() {
     worker.stop().await;
     // Answered and recorded before `stop` returned: nothing is sent again after a restart.
     let log = app
-        .get(&format!("/api/v1/webhooks/{hook}/deliveries"))
-        .bearer(&app.admin)
-        .send()
-        .await
-        .json();
+        .admin_read(&format!("/api/v1/webhooks/{hook}/deliveries"))
+        .await;
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{log}");
     assert_eq!(items[0]["succeeded"], true, "{log}");
