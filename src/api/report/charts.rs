@@ -3,8 +3,7 @@
 
 use std::fmt::Write;
 
-use super::document::Chart;
-use super::html::escape;
+use super::block::Chart;
 
 const WIDTH: f64 = 640.0;
 const LABEL_WIDTH: f64 = 150.0;
@@ -50,6 +49,22 @@ pub fn svg(chart: &Chart) -> String {
         );
     }
     out.push_str("</svg>");
+    out
+}
+
+/// Text and attribute values: every character HTML gives a meaning to.
+pub(super) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
     out
 }
 

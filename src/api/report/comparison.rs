@@ -1,7 +1,7 @@
 //! Section 五、与往年比较: this edition beside the earlier ones, as `/trends` gives them, in
 //! words, a table and a chart.
 
-use super::document::{Block, Table, chart, num, para, text};
+use super::block::{Block, Table, chart, num, para, text};
 use super::model::{HEADLINES, Report, percent};
 use crate::api::summary::trends::{Change, Figure};
 

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::block::{Block, Cell, bold, chart, joined, num, ordinal, para, plain, table, text};
 use super::model::{
     Body, EventItem, Report, body_kind_label, category_label, date_range_zh, date_zh, kind_label,
     medium_label, percent, role_label, subject_label,
@@ -12,104 +13,6 @@ use crate::api::committee::BodyKind;
 use crate::api::events::EventKind;
 use crate::api::shared::Status;
 use crate::api::summary::Counts;
-
-pub enum Block {
-    Title(String),
-    Heading(String),
-    Para(Vec<Span>),
-    Table(Table),
-    Chart(Chart),
-    /// The date under the text, set to the right.
-    DateLine(String),
-}
-
-pub struct Span {
-    pub text: String,
-    pub bold: bool,
-}
-
-pub struct Table {
-    pub caption: String,
-    pub head: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
-}
-
-pub struct Cell {
-    pub text: String,
-    /// Figures are set to the right.
-    pub numeric: bool,
-}
-
-/// A bar chart: a label and a value per bar.
-pub struct Chart {
-    pub title: String,
-    pub bars: Vec<(String, f64, String)>,
-}
-
-fn plain(text: impl Into<String>) -> Span {
-    Span {
-        text: text.into(),
-        bold: false,
-    }
-}
-
-fn bold(text: impl Into<String>) -> Span {
-    Span {
-        text: text.into(),
-        bold: true,
-    }
-}
-
-pub(super) fn para(text: impl Into<String>) -> Block {
-    Block::Para(vec![plain(text)])
-}
-
-pub(super) fn text(t: impl Into<String>) -> Cell {
-    Cell {
-        text: t.into(),
-        numeric: false,
-    }
-}
-
-pub(super) fn num(n: impl ToString) -> Cell {
-    Cell {
-        text: n.to_string(),
-        numeric: true,
-    }
-}
-
-fn table(caption: &str, head: &[&str], rows: Vec<Vec<Cell>>) -> Block {
-    Block::Table(Table {
-        caption: caption.into(),
-        head: head.iter().map(|h| (*h).into()).collect(),
-        rows,
-    })
-}
-
-pub(super) fn chart(title: &str, bars: impl IntoIterator<Item = (String, i64)>) -> Block {
-    Block::Chart(Chart {
-        title: title.into(),
-        bars: bars
-            .into_iter()
-            .map(|(label, n)| (label, n as f64, n.to_string()))
-            .collect(),
-    })
-}
-
-/// `A、B、C`.
-fn joined(names: &[String]) -> String {
-    names.join("、")
-}
-
-/// Chinese ordinal for sub-items: （一）, （二）, ...
-fn ordinal(i: usize) -> String {
-    const DIGITS: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
-    match i {
-        0..=9 => format!("（{}）", DIGITS[i]),
-        10..=19 => format!("（十{}）", if i == 10 { "" } else { DIGITS[i - 11] }),
-        _ => format!("（{}）", i + 1),
-    }
-}
 
 /// The whole report.
 pub fn blocks(r: &Report) -> Vec<Block> {

@@ -10,7 +10,8 @@ use docx_rs::{
     SpecialIndentType, Style, StyleType, Table, TableCell, TableLayoutType, TableRow, WidthType,
 };
 
-use super::document::{self, Block, Cell, Span};
+use super::block::{Block, Cell, Span};
+use super::document;
 use super::model::Report;
 use crate::error::{AppError, AppResult};
 

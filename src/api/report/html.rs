@@ -4,8 +4,9 @@
 
 use std::fmt::Write;
 
-use super::charts;
-use super::document::{Block, Span, Table, blocks};
+use super::block::{Block, Span, Table};
+use super::charts::{self, escape};
+use super::document::blocks;
 use super::model::{Audience, Report};
 
 /// Print first: A4 with the margins of a Chinese official document (GB/T 9704 sets 37 mm
@@ -111,22 +112,6 @@ fn table(out: &mut String, t: &Table) {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n");
-}
-
-/// Text and attribute values: every character HTML gives a meaning to.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

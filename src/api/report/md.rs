@@ -3,7 +3,8 @@
 
 use std::fmt::Write;
 
-use super::document::{Block, Span, Table, blocks};
+use super::block::{Block, Span, Table};
+use super::document::blocks;
 use super::model::Report;
 
 pub fn render(report: &Report) -> String {

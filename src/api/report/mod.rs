@@ -6,6 +6,7 @@
 //! any of the earlier editions it compares itself with changed, so a popular download costs
 //! one rendering per change, and its `ETag` answers `If-None-Match` with 304.
 
+mod block;
 mod charts;
 mod comparison;
 mod document;
