@@ -83,6 +83,10 @@ enum SeedCommand {
         tallies: u64,
         #[arg(long, default_value_t = 1)]
         campaigns: u32,
+        /// Every campaign in this year, all under Guangdong (44xxxx), as a national-scale
+        /// regional summary would see them; without it, one campaign a year from 2014.
+        #[arg(long)]
+        year: Option<i32>,
         /// Same seed, same rows (ids included).
         #[arg(long, default_value_t = 42)]
         seed: u32,
@@ -162,6 +166,7 @@ fn run_with_database(command: Command) -> Result<(), String> {
                         events,
                         tallies,
                         campaigns,
+                        year,
                         seed,
                     },
             } => {
@@ -170,6 +175,7 @@ fn run_with_database(command: Command) -> Result<(), String> {
                     events,
                     tallies,
                     campaigns,
+                    year,
                     seed,
                 };
                 println!("{}", crate::seed::synthetic::load(&state, params).await?);

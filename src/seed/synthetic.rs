@@ -40,7 +40,7 @@ const SYNTHETIC_LOCK_KEY: i64 = 0x6c65_6172_6e77_6b04;
 const UNITS: i64 = 50;
 /// Distinct natural keys one subject can have: 12 categories x 2 measures x 9 days x 50 units.
 const KEYS_PER_SUBJECT: i64 = 12 * 2 * 9 * UNITS;
-const MAX_CAMPAIGNS: u32 = 1000;
+const MAX_CAMPAIGNS: u32 = 5000;
 const MAX_EVENTS: u64 = 100_000_000;
 const MAX_TALLIES: u64 = 10_000_000_000;
 const TIMEZONE: &str = "Asia/Shanghai";
@@ -83,6 +83,8 @@ pub struct Params {
     pub events: u64,
     pub tallies: u64,
     pub campaigns: u32,
+    /// All campaigns in one year (and one province) instead of one a year.
+    pub year: Option<i32>,
     pub seed: u32,
 }
 
@@ -103,6 +105,9 @@ impl Params {
     fn check(&self) -> Result<(), String> {
         if !(1..=MAX_CAMPAIGNS).contains(&self.campaigns) {
             return Err(format!("--campaigns must be between 1 and {MAX_CAMPAIGNS}"));
+        }
+        if self.year.is_some_and(|y| !(1990..=2100).contains(&y)) {
+            return Err("--year must be between 1990 and 2100".into());
         }
         if self.events < u64::from(self.campaigns) || self.events > MAX_EVENTS {
             return Err(format!(
@@ -232,7 +237,7 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
     let mut starts = Vec::new();
     let mut slugs = Vec::new();
     for n in 1..=p.campaigns {
-        let year = 2014 + ((n - 1) % 80) as i32;
+        let year = p.year.unwrap_or(2014 + ((n - 1) % 80) as i32);
         let starts_on = NaiveDate::from_ymd_opt(year, 10, 18)
             .ok_or_else(|| AppError::internal("synthetic: bad campaign date"))?;
         let ends_on = starts_on + chrono::Duration::days(8);
@@ -245,7 +250,10 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
             ),
             theme: Some("全民终身学习　创造出彩人生".into()),
             region: Some("广东省茂名市高州市".into()),
-            region_code: Some(region_code(n)),
+            region_code: Some(match p.year {
+                Some(_) => guangdong_code(n),
+                None => region_code(n),
+            }),
             year: Some(year),
             starts_on,
             ends_on,
@@ -554,6 +562,12 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
 
 /// A county-level division code (GB/T 2260 shaped) for synthetic campaign `n`: spread over the
 /// 31 provinces, 20 prefectures each, 30 counties each, so regional sums have children.
+/// The n-th county of a province with 99 prefectures of 99 counties: distinct up to 9,801.
+fn guangdong_code(n: u32) -> String {
+    let i = n.saturating_sub(1);
+    format!("44{:02}{:02}", i % 99 + 1, (i / 99) % 99 + 1)
+}
+
 fn region_code(n: u32) -> String {
     const PROVINCES: [u32; 31] = [
         11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,

@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::common::{
-    CampaignBuilder, EventBuilder, MediaReportBuilder, Method, Role, TestApp, TrainingBuilder,
+    CampaignBuilder, EventBuilder, MediaReportBuilder, Method, Role, SyntheticParams, TestApp,
+    TrainingBuilder,
 };
 
 /// Seeded, so a failure reproduces.
@@ -337,4 +338,30 @@ async fn region_codes_are_six_digits() {
     assert_eq!(listed.status, 200);
     app.get_problem("/api/v1/campaigns?region_code=44", 422)
         .await;
+}
+
+/// `seed synthetic --year` (the national-scale benchmark's data) puts every campaign in one
+/// year under Guangdong, each in a county of its own, so the province's summary sums them all.
+#[actix_web::test]
+async fn a_synthetic_national_year_lies_under_one_province() {
+    let app = TestApp::spawn().await;
+    let params = SyntheticParams {
+        events: 240,
+        tallies: 2400,
+        campaigns: 120,
+        year: Some(2031),
+        seed: 11,
+    };
+    app.load_synthetic(params).await;
+    let province = get(&app, "/api/v1/regions/440000/summary?year=2031").await;
+    assert_eq!(province["campaigns"], 120);
+    let children = province["children"].as_array().unwrap();
+    assert_eq!(children.len(), 99, "one prefecture per code 4401..4499");
+    let summed: u64 = children
+        .iter()
+        .map(|c| c["campaigns"].as_u64().unwrap())
+        .sum();
+    assert_eq!(summed, 120);
+    let other_year = get(&app, "/api/v1/regions/440000/summary?year=2030").await;
+    assert_eq!(other_year["campaigns"], 0);
 }

@@ -20,6 +20,7 @@ async fn big_feeds_are_streamed_whole() {
         events: 5000,
         tallies: 0,
         campaigns: 1,
+        year: None,
         seed: 7,
     };
     app.load_synthetic(params).await;
