@@ -22,6 +22,7 @@ mod program;
 mod regions;
 mod reliability;
 mod report;
+mod report_snapshots;
 mod sessions;
 mod summary;
 mod tallies;
