@@ -1,11 +1,13 @@
 //! Editions and regions: `/campaigns/{id}/trends` beside the summaries of the earlier
 //! editions, and `/regions/{code}/summary` as sums of the summaries of its campaigns.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::common::{
     CampaignBuilder, EventBuilder, MediaReportBuilder, Method, Role, SyntheticParams, TestApp,
-    TrainingBuilder,
+    TrainingBuilder, eventually,
 };
 
 /// Seeded, so a failure reproduces.
@@ -364,4 +366,52 @@ async fn a_synthetic_national_year_lies_under_one_province() {
     assert_eq!(summed, 120);
     let other_year = get(&app, "/api/v1/regions/440000/summary?year=2030").await;
     assert_eq!(other_year["campaigns"], 0);
+}
+
+/// Regions are summed from each campaign's figures, kept while that campaign is unchanged: a
+/// tally added to one county's week shows in the province's sum (only that week is computed
+/// again), and the sum still equals the county summaries.
+#[actix_web::test]
+async fn a_change_in_one_week_shows_in_its_region() {
+    let app = TestApp::spawn().await;
+    learnweek::seed::gaozhou::load(&app.state).await.unwrap();
+    let _listener =
+        learnweek::change_signal::spawn_listener(app.state.change_signal.clone(), app.db.url());
+    eventually(Duration::from_secs(10), "listening", || async {
+        app.state.change_signal.epoch().is_some()
+    })
+    .await;
+    let path = "/api/v1/regions/440900/summary?year=2014";
+    let headcount = |r: &Value| r["participants"]["events"]["headcount"].as_i64().unwrap();
+    let before = headcount(&get(&app, path).await);
+    assert_eq!(
+        before,
+        headcount(&get(&app, path).await),
+        "kept while unchanged"
+    );
+
+    let campaign = get(&app, "/api/v1/campaigns/gaozhou-2014").await;
+    let page = get(
+        &app,
+        &format!(
+            "/api/v1/events?campaign_id={}&status=completed&limit=1",
+            campaign["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    let event = &page["items"][0];
+    let res = app
+        .put("/api/v1/tallies")
+        .admin()
+        .json(json!({
+            "event_id": event["id"], "category": "general", "measure": "headcount",
+            "count": 1234, "tally_date": "2014-10-26", "reporting_unit_id": event["host_unit_id"],
+        }))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    eventually(Duration::from_secs(10), "the region's new sum", || async {
+        headcount(&get(&app, path).await) == before + 1234
+    })
+    .await;
 }

@@ -23,7 +23,7 @@ use crate::auth::MaybePrincipal;
 use crate::error::{AppError, AppResult};
 use crate::http::conditional::tagged_response;
 use crate::http::json_ok;
-use crate::read_cache::ReadCache;
+use crate::read_cache::{KeyIndex, ReadCache};
 use crate::state::AppState;
 
 pub use figures::{
@@ -100,6 +100,8 @@ pub struct SummaryCache {
     pub summaries: ReadCache<Summary>,
     /// Per region and year, while nothing changed anywhere.
     pub regions: ReadCache<RegionSummary>,
+    /// Per campaign (by id), while it is unchanged: what regions are summed from.
+    pub figures: KeyIndex<Figures>,
 }
 
 impl Default for SummaryCache {
@@ -107,6 +109,7 @@ impl Default for SummaryCache {
         SummaryCache {
             summaries: ReadCache::new(10_000),
             regions: ReadCache::new(1_000),
+            figures: KeyIndex::new(20_000),
         }
     }
 }

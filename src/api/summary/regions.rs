@@ -2,6 +2,9 @@
 //! summary's figures summed over every campaign of the year whose `region_code` lies under
 //! `code`, with one entry per next-level division present.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -109,7 +112,7 @@ pub async fn region_summary(
             "must be between 1990 and 2100",
         ));
     }
-    let fresh = compute(&state, &code, prefix, query.year);
+    let fresh = compute(&state, &cache, &code, prefix, query.year);
     let summary = if caller.sees_everything() {
         std::sync::Arc::new(fresh.await?)
     } else {
@@ -125,6 +128,7 @@ pub async fn region_summary(
 
 async fn compute(
     state: &AppState,
+    cache: &SummaryCache,
     code: &str,
     prefix: &str,
     year: i32,
@@ -135,48 +139,88 @@ async fn compute(
         _ => 0,
     };
     let mut conn = state.conn().await?;
-    let by_child = conn
-        .build_transaction()
-        .read_only()
-        .repeatable_read()
-        .run::<_, AppError, _>(async |conn| {
-            let found: Vec<(Uuid, Option<String>)> = campaigns::table
-                .filter(campaigns::year.eq(year))
-                .filter(campaigns::region_code.like(format!("{prefix}%")))
-                .select((campaigns::id, campaigns::region_code))
-                .load(conn)
-                .await?;
-            let groups = Groups {
-                groups: found
-                    .iter()
-                    .map(|(_, c)| child_of(c.as_deref().unwrap_or_default(), child_len))
-                    .collect(),
-                campaigns: found.into_iter().map(|(id, _)| id).collect(),
-            };
-            figures::compute(conn, &groups).await
-        })
+    let found: Vec<(Uuid, Option<String>)> = campaigns::table
+        .filter(campaigns::year.eq(year))
+        .filter(campaigns::region_code.like(format!("{prefix}%")))
+        .select((campaigns::id, campaigns::region_code))
+        .load(&mut conn)
         .await?;
+    let per_campaign = campaign_figures(state, cache, &mut conn, &found).await?;
     let mut total = Figures::default();
-    for f in by_child.values() {
-        total.add(f);
+    let mut by_child: BTreeMap<String, Figures> = BTreeMap::new();
+    for ((_, region_code), figures) in found.iter().zip(&per_campaign) {
+        total.add(figures);
+        if child_len > 0 {
+            let child = child_of(region_code.as_deref().unwrap_or_default(), child_len);
+            by_child.entry(child).or_default().add(figures);
+        }
     }
-    let children = if child_len == 0 {
-        Vec::new()
-    } else {
-        by_child
+    Ok(RegionSummary {
+        region_code: code.to_owned(),
+        year,
+        figures: total.into(),
+        children: by_child
             .into_iter()
             .map(|(region_code, f)| RegionChild {
                 region_code,
                 figures: f.into(),
             })
-            .collect()
-    };
-    Ok(RegionSummary {
-        region_code: code.to_owned(),
-        year,
-        figures: total.into(),
-        children,
+            .collect(),
     })
+}
+
+/// Each campaign's figures, in the order of `found`: kept per campaign while it is unchanged,
+/// so after a change only that campaign is computed again (one set-based query for all the
+/// campaigns not kept), and a national year is a sum of a few thousand figures in memory.
+async fn campaign_figures(
+    state: &AppState,
+    cache: &SummaryCache,
+    conn: &mut crate::db::DbConn,
+    found: &[(Uuid, Option<String>)],
+) -> AppResult<Vec<Arc<Figures>>> {
+    // Stamps first: a change after this point leaves the kept figures stale, never wrong.
+    let stamps: Vec<_> = found
+        .iter()
+        .map(|(id, _)| state.change_signal.campaign_stamp(*id))
+        .collect();
+    let kept: Vec<Option<Arc<Figures>>> = found
+        .iter()
+        .map(|(id, _)| cache.figures.get(&state.change_signal, &id.to_string()))
+        .collect();
+    let missing: Vec<Uuid> = found
+        .iter()
+        .zip(&kept)
+        .filter(|(_, kept)| kept.is_none())
+        .map(|((id, _), _)| *id)
+        .collect();
+    let mut computed = if missing.is_empty() {
+        BTreeMap::new()
+    } else {
+        let groups = Groups {
+            groups: missing.iter().map(Uuid::to_string).collect(),
+            campaigns: missing,
+        };
+        conn.build_transaction()
+            .read_only()
+            .repeatable_read()
+            .run::<_, AppError, _>(async |conn| figures::compute(conn, &groups).await)
+            .await?
+    };
+    Ok(found
+        .iter()
+        .zip(stamps)
+        .zip(kept)
+        .map(|(((id, _), stamp), kept)| {
+            kept.unwrap_or_else(|| {
+                let key = id.to_string();
+                let figures = Arc::new(computed.remove(&key).unwrap_or_default());
+                if let Some(stamp) = stamp {
+                    cache.figures.put(&key, *id, stamp, figures.clone());
+                }
+                figures
+            })
+        })
+        .collect())
 }
 
 /// The next-level division a campaign's code belongs to: `440981` in a province → `440900`.
