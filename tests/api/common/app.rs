@@ -42,6 +42,8 @@ pub fn openapi_json() -> &'static str {
 pub fn test_config(database_url: &str) -> Config {
     Config {
         database_url: Some(database_url.to_string()),
+        database_read_url: None,
+        read_max_lag_ms: 5000,
         data_dir: std::env::temp_dir(),
         bind: "127.0.0.1:0".into(),
         jwt_secret: Some(JWT_SECRET.into()),
