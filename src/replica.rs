@@ -22,8 +22,8 @@
 //! **Lag.** Compared by WAL position, not by the time of the last replayed commit (which
 //! would call an idle, caught-up replica "lagging"): when the replica has replayed the
 //! primary's current write position, the lag is 0. Otherwise the lag is the time since the
-//! newest probe at which the primary's position was at or below what the replica has now
-//! replayed: everything the replica misses was written after that probe.
+//! first probe that found the primary beyond what the replica has now replayed: the replica
+//! certainly misses what was written by then. The resolution is the probe's interval.
 //!
 //! **Caches.** The read caches ([`crate::read_cache`]) keep a value while the change signal's
 //! stamp is unchanged. The stamp moves when a change's notification arrives from the
@@ -305,23 +305,19 @@ impl History {
         }
     }
 
-    /// How far behind a replica that has replayed `replayed` is, at `now`.
+    /// How far behind a replica that has replayed `replayed` is, at `now`: the time since the
+    /// first probe that saw the primary beyond `replayed` (the replica certainly misses what
+    /// was there then). Measured to the probe's interval; 0 once the replica has the primary's
+    /// latest position, however long ago that was written.
     fn lag(&self, now: Instant, replayed: i64) -> Duration {
-        match self.samples.back() {
-            Some((_, primary)) if replayed >= *primary => Duration::ZERO,
-            _ => {
-                // The newest probe whose primary position the replica has reached; what it
-                // misses was written after. None in the window: at least the window's age.
-                let since = self
-                    .samples
-                    .iter()
-                    .rev()
-                    .find(|(_, lsn)| *lsn <= replayed)
-                    .or(self.samples.front())
-                    .map_or(now, |(t, _)| *t);
-                now.duration_since(since)
-            }
-        }
+        let since = self
+            .samples
+            .iter()
+            .rev()
+            .take_while(|(_, lsn)| *lsn > replayed)
+            .last()
+            .map_or(now, |(t, _)| *t);
+        now.saturating_duration_since(since)
     }
 }
 
@@ -427,7 +423,7 @@ mod tests {
     }
 
     #[test]
-    fn lag_counts_from_the_newest_probe_the_replica_has_reached() {
+    fn lag_counts_from_the_first_probe_that_saw_the_primary_beyond_the_replica() {
         let t0 = Instant::now();
         let mut h = History {
             samples: VecDeque::new(),
@@ -437,8 +433,9 @@ mod tests {
         h.push(t0 + Duration::from_millis(250), 200);
         h.push(t0 + Duration::from_millis(500), 300);
         let now = t0 + Duration::from_millis(600);
-        assert_eq!(h.lag(now, 200), Duration::from_millis(350));
-        assert_eq!(h.lag(now, 150), Duration::from_millis(600));
+        assert_eq!(h.lag(now, 300), Duration::ZERO);
+        assert_eq!(h.lag(now, 200), Duration::from_millis(100));
+        assert_eq!(h.lag(now, 150), Duration::from_millis(350));
         // Behind every probe kept: at least the window's age.
         assert_eq!(h.lag(now, 50), Duration::from_millis(600));
     }

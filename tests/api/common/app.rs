@@ -27,6 +27,7 @@ pub use learnweek::config::Config;
 pub use learnweek::db::{DbConn, ensure_database, migrate};
 pub use learnweek::embedded::EmbeddedCluster;
 pub use learnweek::idempotency::purge_expired;
+pub use learnweek::replica::{ProbeHandle, spawn_probe};
 pub use learnweek::schema;
 pub use learnweek::seed::synthetic::Params as SyntheticParams;
 
