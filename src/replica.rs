@@ -195,13 +195,11 @@ impl ReadRouting {
         usable.then_some(pool)
     }
 
-    fn set_status(&self, status: ReplicaStatus) {
+    /// Logs transitions only (with `why`, never the URL: it may hold a password).
+    fn set_status(&self, status: ReplicaStatus, why: &str) {
         let before = ReplicaStatus::from_u8(self.status.swap(status as u8, Ordering::AcqRel));
         if before != status {
-            log::info!(
-                "read replica: {before:?} -> {status:?} (lag {} ms)",
-                self.lag_ms()
-            );
+            log::info!("read replica: {before:?} -> {status:?} ({why})");
             if status == ReplicaStatus::Down
                 && let Some(pool) = &self.pool
             {
@@ -362,13 +360,11 @@ async fn probe(state: web::Data<AppState>, primary_url: String, mut stop: watch:
             Ok(_) => {
                 // A promoted or unrelated server: its data may have diverged from the
                 // primary's. Never read from it.
-                log::warn!("read probe: DATABASE_READ_URL is not a standby; reads use the primary");
-                reads.set_status(ReplicaStatus::Down);
+                reads.set_status(ReplicaStatus::Down, "DATABASE_READ_URL is not a standby");
                 continue;
             }
             Err(e) => {
-                log::debug!("read probe: replica: {e}");
-                reads.set_status(ReplicaStatus::Down);
+                reads.set_status(ReplicaStatus::Down, &format!("unreachable: {e}"));
                 continue;
             }
         };
@@ -382,11 +378,12 @@ async fn probe(state: web::Data<AppState>, primary_url: String, mut stop: watch:
             u64::try_from(lag.as_millis()).unwrap_or(u64::MAX),
             Ordering::Relaxed,
         );
-        reads.set_status(if lag > reads.max_lag {
+        let status = if lag > reads.max_lag {
             ReplicaStatus::Lagging
         } else {
             ReplicaStatus::Ok
-        });
+        };
+        reads.set_status(status, &format!("lag {} ms", lag.as_millis()));
     }
 }
 

@@ -47,10 +47,7 @@ pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
 pub async fn shared() -> &'static Replica {
     static REPLICA: tokio::sync::OnceCell<Replica> = tokio::sync::OnceCell::const_new();
     let replica = REPLICA
-        .get_or_init(|| async {
-            let replica = tokio::task::spawn_blocking(Replica::create).await.unwrap();
-            replica
-        })
+        .get_or_init(|| async { tokio::task::spawn_blocking(Replica::create).await.unwrap() })
         .await;
     // A test that failed half-way may have left it stopped or paused.
     replica.start().await;
