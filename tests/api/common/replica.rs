@@ -22,7 +22,6 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::db::admin_url;
 
-const BIN: &str = "/usr/lib/postgresql/15/bin";
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Replica {
@@ -300,8 +299,22 @@ impl Replica {
     }
 }
 
+/// The newest server binaries installed (Debian's layout), as the embedded cluster finds them.
+fn bin_dir() -> PathBuf {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL's server binaries in /usr/lib/postgresql")
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .expect("a PostgreSQL version in /usr/lib/postgresql")
+        .1
+}
+
 fn command(program: &str, run_as: Option<(u32, u32)>) -> Command {
-    let mut cmd = Command::new(Path::new(BIN).join(program));
+    let mut cmd = Command::new(bin_dir().join(program));
     if let Some((uid, gid)) = run_as {
         cmd.uid(uid).gid(gid);
     }
