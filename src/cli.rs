@@ -264,6 +264,9 @@ async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), Str
         Some(metrics_bind) => Some(metrics_listener(state.clone(), &metrics_bind)?),
         None => None,
     };
+    // Migrations (above), the change listener and the webhook worker use the primary only;
+    // the probe decides, in the background, whether anonymous reads may use the replica.
+    let read_probe = crate::replica::spawn_probe(state.clone(), database_url.to_string());
     let worker = crate::api::webhooks::Worker::start(state.clone());
     let (stop_listening, stopped) = tokio::sync::watch::channel(false);
     let listener = actix_web::rt::spawn(crate::change_signal::listen(
@@ -278,6 +281,7 @@ async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), Str
     // The server has drained; let the current webhook delivery finish before exiting.
     worker.stop().await;
     let _ = stop_listening.send(true);
+    read_probe.stop();
     let _ = listener.await;
     served
 }

@@ -8,6 +8,10 @@ use base64::Engine;
 pub struct Config {
     /// `None`: run the embedded cluster under `data_dir`.
     pub database_url: Option<String>,
+    /// A streaming replica of `database_url` for anonymous reads (see `replica.rs`).
+    pub database_read_url: Option<String>,
+    /// Beyond this lag the replica is not read from.
+    pub read_max_lag_ms: u64,
     pub data_dir: PathBuf,
     pub bind: String,
     pub jwt_secret: Option<String>,
@@ -33,6 +37,8 @@ impl Config {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         Ok(Config {
             database_url: var("DATABASE_URL"),
+            database_read_url: var("DATABASE_READ_URL"),
+            read_max_lag_ms: parse_var("LEARNWEEK_READ_MAX_LAG_MS", 5000)?,
             data_dir: PathBuf::from(var("LEARNWEEK_DATA_DIR").unwrap_or_else(|| "./data".into())),
             bind: var("LEARNWEEK_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
             jwt_secret: var("LEARNWEEK_JWT_SECRET"),

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod read_cache;
+pub mod replica;
 pub mod router;
 pub mod schema;
 pub mod seed;

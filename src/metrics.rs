@@ -14,6 +14,7 @@ pub struct Metrics {
     pool: IntGaugeVec,
     webhook_backlog: IntGauge,
     password_checks: IntCounter,
+    checkouts: IntCounterVec,
 }
 
 impl Metrics {
@@ -53,6 +54,14 @@ impl Metrics {
             "password_checks_total",
             "Passwords checked at login (each one an argon2 hash)",
         )?;
+        let checkouts = IntCounterVec::new(
+            Opts::new(
+                "db_checkouts_total",
+                "Connections handed to requests and tasks, by pool (primary or replica)",
+            ),
+            &["pool"],
+        )?;
+        registry.register(Box::new(checkouts.clone()))?;
         registry.register(Box::new(webhook_backlog.clone()))?;
         registry.register(Box::new(password_checks.clone()))?;
         Ok(Metrics {
@@ -62,6 +71,7 @@ impl Metrics {
             pool,
             webhook_backlog,
             password_checks,
+            checkouts,
         })
     }
 
@@ -77,6 +87,16 @@ impl Metrics {
 
     pub fn password_checked(&self) {
         self.password_checks.inc();
+    }
+
+    /// A connection taken from `pool` (`primary` or `replica`).
+    pub fn checked_out(&self, pool: &str) {
+        self.checkouts.with_label_values(&[pool]).inc();
+    }
+
+    /// Connections taken from `pool` so far.
+    pub fn checkouts(&self, pool: &str) -> u64 {
+        self.checkouts.with_label_values(&[pool]).get()
     }
 
     pub fn password_checks(&self) -> u64 {

@@ -104,7 +104,9 @@ impl<V> ReadCache<V> {
         {
             return Ok(value.clone());
         }
-        let value = Arc::new(compute.await?);
+        // Read from the primary, or from a replica verified to hold every change the stamp
+        // counts: a lagging replica's value would be kept as fresh (see `replica.rs`).
+        let value = Arc::new(crate::replica::for_cache(compute).await?);
         *entry = Some((stamp, value.clone()));
         Ok(value)
     }

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::db::{DbConn, DbPool, ReadinessProbe};
 use crate::error::AppResult;
 use crate::metrics::Metrics;
+use crate::replica::ReadRouting;
 
 pub struct AppState {
     pub pool: DbPool,
@@ -21,6 +22,8 @@ pub struct AppState {
     /// Moves on every committed change (while `serve`'s listener runs).
     pub change_signal: Arc<ChangeSignal>,
     pub readiness: ReadinessProbe,
+    /// The read replica, if any, and whether the current request may use it.
+    pub reads: ReadRouting,
 }
 
 impl AppState {
@@ -31,12 +34,30 @@ impl AppState {
             metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
             change_signal: Arc::default(),
             readiness: ReadinessProbe::default(),
+            reads: ReadRouting::new(
+                config.database_read_url.as_deref(),
+                config.pool_size,
+                std::time::Duration::from_millis(config.read_max_lag_ms),
+            )?,
             config: Arc::new(config),
             schema_version: crate::db::latest_migration_version(),
         })
     }
 
+    /// A connection for the current task: the read replica inside an anonymous read while
+    /// it is healthy (decided in [`ReadRouting::pool_for_current_task`]), else the primary.
     pub async fn conn(&self) -> AppResult<DbConn> {
+        if let Some(replica) = self.reads.pool_for_current_task(&self.change_signal) {
+            match replica.get().await {
+                Ok(conn) => {
+                    self.metrics.checked_out("replica");
+                    return Ok(conn);
+                }
+                // The probe has not noticed yet; the primary answers meanwhile.
+                Err(e) => log::debug!("read replica connection: {e}; using the primary"),
+            }
+        }
+        self.metrics.checked_out("primary");
         crate::db::conn(&self.pool).await
     }
 }

@@ -301,6 +301,13 @@ impl CampaignIndex {
         if let Some(campaign) = self.0.get(signal, id_or_slug) {
             return Ok(campaign);
         }
+        // A miss reads the primary: what is kept here is read before its stamp, which a
+        // lagging replica's row would not match (see `replica.rs`).
+        crate::replica::on_primary(self.find_uncached(state, id_or_slug)).await
+    }
+
+    async fn find_uncached(&self, state: &AppState, id_or_slug: &str) -> AppResult<Arc<Campaign>> {
+        let signal = &state.change_signal;
         let mut conn = state.conn().await?;
         let found = find(&mut conn, id_or_slug).await?;
         let Some(stamp) = signal.campaign_stamp(found.id) else {

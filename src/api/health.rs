@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Principal;
 use crate::error::AppResult;
+use crate::replica::ReplicaStatus;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -31,12 +32,26 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// The database is reachable and the schema is at this binary's version.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    status: &'static str,
+    /// The primary (`DATABASE_URL`): always `ok` in a 200 (a primary that is down is a 503).
+    #[schema(example = "ok")]
+    primary: &'static str,
+    /// The read replica (`DATABASE_READ_URL`), as last probed: `ok` (anonymous reads go to
+    /// it), `lagging` (further behind than `LEARNWEEK_READ_MAX_LAG_MS`) or `down` (reads
+    /// use the primary meanwhile), `none` when not configured.
+    replica: ReplicaStatus,
+}
+
+/// The primary database is reachable and the schema is at this binary's version; the read
+/// replica's state beside it (never a reason for a 503: reads fall back to the primary).
 #[utoipa::path(
     tag = "operations",
     operation_id = "getReadiness",
     security(()),
-    responses((status = 200, description = "Ready to serve", body = Health))
+    responses((status = 200, description = "Ready to serve", body = Readiness))
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
@@ -44,7 +59,11 @@ pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
         .readiness
         .check(&state.pool, &state.schema_version)
         .await?;
-    Ok(HttpResponse::Ok().json(Health { status: "ready" }))
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        primary: "ok",
+        replica: state.reads.status(),
+    }))
 }
 
 /// Prometheus metrics: requests by route and status, latency histogram, connection pool,

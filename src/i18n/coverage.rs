@@ -25,6 +25,7 @@ const NOT_CLIENT_FACING: &[&str] = &[
     "src/openapi",
     "src/metrics.rs",
     "src/change_signal.rs",
+    "src/replica.rs",
     "src/journal.rs",
     "src/schema.rs",
     "src/i18n",

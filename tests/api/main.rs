@@ -21,6 +21,7 @@ mod partners;
 mod program;
 mod regions;
 mod reliability;
+mod replica;
 mod report;
 mod report_snapshots;
 mod sessions;

@@ -9,6 +9,9 @@ async fn health_and_readiness() {
     assert_eq!(res.status, 200);
     let res = app.get("/readyz").send().await;
     assert_eq!(res.status, 200, "{}", res.text());
+    let ready = res.json();
+    assert_eq!(ready["primary"], "ok");
+    assert_eq!(ready["replica"], "none", "no DATABASE_READ_URL");
 }
 
 #[actix_web::test]

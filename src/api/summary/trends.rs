@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{Summary, SummaryCache, summary_for};
 use crate::api::campaigns::{Campaign, CampaignIndex};
 use crate::auth::MaybePrincipal;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::http::json_ok;
 use crate::schema::campaigns as campaigns_table;
 use crate::state::AppState;
@@ -211,7 +211,7 @@ pub async fn earlier_editions(state: &AppState, campaign: &Campaign) -> AppResul
     let Some(code) = &campaign.region_code else {
         return Ok(Vec::new());
     };
-    let mut earlier: Vec<Campaign> = campaigns_table::table
+    let earlier = campaigns_table::table
         .filter(campaigns_table::region_code.eq(code))
         .filter(campaigns_table::year.lt(campaign.year))
         .order((
@@ -219,9 +219,13 @@ pub async fn earlier_editions(state: &AppState, campaign: &Campaign) -> AppResul
             campaigns_table::starts_on.desc(),
         ))
         .limit(EARLIER)
-        .select(Campaign::as_select())
-        .load(&mut state.conn().await?)
-        .await?;
+        .select(Campaign::as_select());
+    // On the primary: the report keeps these rows in its cache under a stamp read after them,
+    // which a lagging replica's rows would not match (see `replica.rs`).
+    let mut earlier: Vec<Campaign> = crate::replica::on_primary(async {
+        Ok::<_, AppError>(earlier.load(&mut state.conn().await?).await?)
+    })
+    .await?;
     earlier.reverse();
     Ok(earlier)
 }

@@ -27,6 +27,7 @@ pub use learnweek::config::Config;
 pub use learnweek::db::{DbConn, ensure_database, migrate};
 pub use learnweek::embedded::EmbeddedCluster;
 pub use learnweek::idempotency::purge_expired;
+pub use learnweek::replica::{ProbeHandle, spawn_probe};
 pub use learnweek::schema;
 pub use learnweek::seed::synthetic::Params as SyntheticParams;
 
@@ -42,6 +43,8 @@ pub fn openapi_json() -> &'static str {
 pub fn test_config(database_url: &str) -> Config {
     Config {
         database_url: Some(database_url.to_string()),
+        database_read_url: None,
+        read_max_lag_ms: 5000,
         data_dir: std::env::temp_dir(),
         bind: "127.0.0.1:0".into(),
         jwt_secret: Some(JWT_SECRET.into()),

@@ -8,6 +8,7 @@
 mod app;
 mod builders;
 mod db;
+pub mod replica;
 mod snapshot;
 
 use std::collections::HashMap;
