@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::shared::{Lockable, Removable, remove_row};
 use crate::auth::policy::{check_role_unit, require_admin};
 use crate::auth::{Principal, Role, Subject, authorize, password};
 use crate::error::{AppError, AppResult};
@@ -71,6 +72,23 @@ impl Journaled for Account {
 
     fn row_key(&self) -> RowKey {
         RowKey::new(self.id, None, self.unit_id)
+    }
+}
+
+impl Lockable for Account {
+    type Key = Uuid;
+
+    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Account> {
+        load(conn, id, true).await
+    }
+}
+
+impl Removable for Account {
+    async fn delete(conn: &mut AsyncPgConnection, account: &Account) -> AppResult<()> {
+        diesel::delete(accounts::table.find(account.id))
+            .execute(conn)
+            .await?;
+        Ok(())
     }
 }
 
@@ -333,16 +351,7 @@ pub async fn remove(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
-    let auth = authorize(&principal, Subject::Account, &[])?;
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let before = load(conn, *id, true).await?;
-        if_match.check(&before)?;
-        diesel::delete(accounts::table.find(before.id))
-            .execute(conn)
-            .await?;
-        journal::record(conn, &auth, &[Entry::delete_of(&before)?]).await
-    })
-    .await?;
+    authorize(&principal, Subject::Account, &[])?;
+    remove_row::<Account>(&state, &principal, Subject::Account, *id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }

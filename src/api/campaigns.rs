@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::shared::{Patchable, patch_row};
+use crate::api::shared::{Lockable, Patchable, patch_row};
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
@@ -235,13 +235,26 @@ impl Journaled for Campaign {
     }
 }
 
-impl Patchable for Campaign {
+impl Lockable for Campaign {
     type Key = String;
-    type Input = CampaignInput;
 
+    /// By id or slug, as [`find`], locking the row for the rest of the transaction.
     async fn lock(conn: &mut AsyncPgConnection, id_or_slug: String) -> AppResult<Campaign> {
-        find_for_update(conn, &id_or_slug).await
+        let query = campaigns::table.select(Campaign::as_select()).for_update();
+        Ok(match Uuid::parse_str(&id_or_slug) {
+            Ok(id) => query.filter(campaigns::id.eq(id)).first(conn).await?,
+            Err(_) => {
+                query
+                    .filter(campaigns::slug.eq(id_or_slug))
+                    .first(conn)
+                    .await?
+            }
+        })
     }
+}
+
+impl Patchable for Campaign {
+    type Input = CampaignInput;
 
     fn new_owners(_: &mut CampaignInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
         vec![]
@@ -346,20 +359,6 @@ impl CampaignIndex {
         self.0.put(id_or_slug, campaign.id, stamp, campaign.clone());
         Ok(campaign)
     }
-}
-
-/// The same, locking the row for the rest of the transaction.
-async fn find_for_update(conn: &mut AsyncPgConnection, id_or_slug: &str) -> AppResult<Campaign> {
-    let query = campaigns::table.select(Campaign::as_select()).for_update();
-    Ok(match Uuid::parse_str(id_or_slug) {
-        Ok(id) => query.filter(campaigns::id.eq(id)).first(conn).await?,
-        Err(_) => {
-            query
-                .filter(campaigns::slug.eq(id_or_slug))
-                .first(conn)
-                .await?
-        }
-    })
 }
 
 fn location(c: &Campaign) -> String {
@@ -552,7 +551,7 @@ pub async fn remove(
     let auth = authorize(&principal, Subject::Campaign, &[])?;
     let mut conn = state.conn().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let before = find_for_update(conn, &id).await?;
+        let before = Campaign::lock(conn, id.to_string()).await?;
         if_match.check(&before)?;
         // Partners and the committee go with the campaign (ON DELETE CASCADE); record them.
         macro_rules! ids_in_campaign {

@@ -11,6 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::campaigns;
+use crate::api::shared::{Lockable, Removable, remove_row};
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, json_ok, json_response};
@@ -90,6 +91,30 @@ impl Journaled for Partner {
 
     fn row_key(&self) -> RowKey {
         RowKey::new(self.id, Some(self.campaign_id), Some(self.unit_id))
+    }
+}
+
+impl Lockable for Partner {
+    /// The campaign's id or slug, and the unit's id.
+    type Key = (String, Uuid);
+
+    async fn lock(
+        conn: &mut AsyncPgConnection,
+        (id, unit_id): (String, Uuid),
+    ) -> AppResult<Partner> {
+        let campaign = campaigns::find(conn, &id).await?;
+        find(conn, campaign.id, unit_id, true)
+            .await?
+            .ok_or_else(AppError::not_found)
+    }
+}
+
+impl Removable for Partner {
+    async fn delete(conn: &mut AsyncPgConnection, partner: &Partner) -> AppResult<()> {
+        diesel::delete(campaign_partners::table.find(partner.id))
+            .execute(conn)
+            .await?;
+        Ok(())
     }
 }
 
@@ -241,21 +266,9 @@ pub async fn remove(
     path: web::Path<(String, Uuid)>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
-    let auth = authorize(&principal, Subject::Partner, &[])?;
-    let (id, unit_id) = path.into_inner();
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let campaign = campaigns::find(conn, &id).await?;
-        let before = find(conn, campaign.id, unit_id, true)
-            .await?
-            .ok_or_else(AppError::not_found)?;
-        if_match.check(&before)?;
-        diesel::delete(campaign_partners::table.find(before.id))
-            .execute(conn)
-            .await?;
-        journal::record(conn, &auth, &[Entry::delete_of(&before)?]).await
-    })
-    .await?;
+    authorize(&principal, Subject::Partner, &[])?;
+    let key = path.into_inner();
+    remove_row::<Partner>(&state, &principal, Subject::Partner, key, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -161,19 +161,23 @@ pub fn keep_campaign(before: Uuid, after: Uuid) -> AppResult<()> {
     }
 }
 
-/// A row changed by a JSON merge patch through [`patch_row`]: the resource states how to lock
-/// it, who owns it once patched, and how to validate and store the patched input.
-pub trait Patchable: Journaled + Send + Sync + Sized {
+/// A row the write path can find and lock by what names it in the path.
+pub trait Lockable: Journaled + Send + Sync + Sized {
     /// What names the row in the path (an id; a campaign and an id).
     type Key: Send;
-    /// What the patch is merged into: the row as a client would send it.
-    type Input: Serialize + DeserializeOwned + for<'a> From<&'a Self> + Send;
 
     /// Reads the row, locked for the rest of the transaction.
     fn lock(
         conn: &mut AsyncPgConnection,
         key: Self::Key,
     ) -> impl Future<Output = AppResult<Self>> + Send;
+}
+
+/// A row changed by a JSON merge patch through [`patch_row`]: the resource states who owns it
+/// once patched, and how to validate and store the patched input.
+pub trait Patchable: Lockable {
+    /// What the patch is merged into: the row as a client would send it.
+    type Input: Serialize + DeserializeOwned + for<'a> From<&'a Self> + Send;
 
     /// The owning units of the patched input (completing it first where a field follows
     /// another the patch changed).
@@ -185,6 +189,15 @@ pub trait Patchable: Journaled + Send + Sync + Sized {
         before: &Self,
         input: Self::Input,
     ) -> impl Future<Output = AppResult<Self>> + Send;
+}
+
+/// A row deleted on its own (nothing refers to it, or the database cascades) through
+/// [`remove_row`].
+pub trait Removable: Lockable {
+    fn delete(
+        conn: &mut AsyncPgConnection,
+        row: &Self,
+    ) -> impl Future<Output = AppResult<()>> + Send;
 }
 
 /// Every PATCH, in one transaction: lock the row, [`authorize_patch`] (authorize, merge,
@@ -206,6 +219,25 @@ pub async fn patch_row<R: Patchable>(
         let after = R::store(conn, &before, input).await?;
         journal::record(conn, &auth, &[Entry::update_of(&before, &after)?]).await?;
         Ok(after)
+    })
+    .await
+}
+
+/// Every plain DELETE, in one transaction: lock the row, [`authorize_delete`] (owner and
+/// `If-Match`), delete, journal.
+pub async fn remove_row<R: Removable>(
+    state: &AppState,
+    principal: &Principal,
+    subject: Subject,
+    key: R::Key,
+    if_match: &IfMatch,
+) -> AppResult<()> {
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let before = R::lock(conn, key).await?;
+        let auth = authorize_delete(principal, subject, &before, if_match)?;
+        R::delete(conn, &before).await?;
+        journal::record(conn, &auth, &[Entry::delete_of(&before)?]).await
     })
     .await
 }

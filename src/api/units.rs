@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::shared::{Patchable, patch_row};
+use crate::api::shared::{Lockable, Patchable, Removable, patch_row, remove_row};
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
@@ -84,13 +84,25 @@ impl Journaled for Unit {
     }
 }
 
-impl Patchable for Unit {
+impl Lockable for Unit {
     type Key = Uuid;
-    type Input = UnitInput;
 
     async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Unit> {
         find_for_update(conn, id).await
     }
+}
+
+impl Removable for Unit {
+    async fn delete(conn: &mut AsyncPgConnection, unit: &Unit) -> AppResult<()> {
+        diesel::delete(units::table.find(unit.id))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Patchable for Unit {
+    type Input = UnitInput;
 
     fn new_owners(_: &mut UnitInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
         vec![]
@@ -284,16 +296,7 @@ pub async fn remove(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
-    let auth = authorize(&principal, Subject::Unit, &[])?;
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let before = find_for_update(conn, *id).await?;
-        if_match.check(&before)?;
-        diesel::delete(units::table.find(before.id))
-            .execute(conn)
-            .await?;
-        journal::record(conn, &auth, &[Entry::delete_of(&before)?]).await
-    })
-    .await?;
+    authorize(&principal, Subject::Unit, &[])?;
+    remove_row::<Unit>(&state, &principal, Subject::Unit, *id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::model::*;
 use crate::api::campaigns;
-use crate::api::shared::authorize_delete;
+use crate::api::shared::remove_row;
 use crate::auth::{MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
@@ -207,17 +207,7 @@ pub async fn remove_member(
     path: web::Path<(String, Uuid)>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
-    let (id, member_id) = path.into_inner();
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let campaign = campaigns::find(conn, &id).await?;
-        let before = member_in(conn, campaign.id, member_id, true).await?;
-        let auth = authorize_delete(&principal, Subject::CommitteeMember, &before, &if_match)?;
-        diesel::delete(committee_members::table.find(before.id))
-            .execute(conn)
-            .await?;
-        journal::record(conn, &auth, &[Entry::delete_of(&before)?]).await
-    })
-    .await?;
+    let key = path.into_inner();
+    remove_row::<Member>(&state, &principal, Subject::CommitteeMember, key, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }

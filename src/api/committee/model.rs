@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::campaigns;
-use crate::api::shared::Patchable;
+use crate::api::shared::{Lockable, Patchable, Removable};
 use crate::auth::{Authorized, MaybePrincipal};
 use crate::error::AppResult;
 use crate::journal::{self, Entity, Entry, Journaled, RowKey};
@@ -250,15 +250,18 @@ impl Journaled for Body {
     }
 }
 
-impl Patchable for Body {
+impl Lockable for Body {
     /// The campaign's id or slug, and the body's id.
     type Key = (String, Uuid);
-    type Input = BodyInput;
 
     async fn lock(conn: &mut AsyncPgConnection, (id, body_id): (String, Uuid)) -> AppResult<Body> {
         let campaign = campaigns::find(conn, &id).await?;
         body_in(conn, campaign.id, body_id, true).await
     }
+}
+
+impl Patchable for Body {
+    type Input = BodyInput;
 
     fn new_owners(input: &mut BodyInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
         vec![input.unit_id]
@@ -283,6 +286,28 @@ impl Patchable for Body {
             .returning(Body::as_returning())
             .get_result(conn)
             .await?)
+    }
+}
+
+impl Lockable for Member {
+    /// The campaign's id or slug, and the member's id.
+    type Key = (String, Uuid);
+
+    async fn lock(
+        conn: &mut AsyncPgConnection,
+        (id, member_id): (String, Uuid),
+    ) -> AppResult<Member> {
+        let campaign = campaigns::find(conn, &id).await?;
+        member_in(conn, campaign.id, member_id, true).await
+    }
+}
+
+impl Removable for Member {
+    async fn delete(conn: &mut AsyncPgConnection, member: &Member) -> AppResult<()> {
+        diesel::delete(committee_members::table.find(member.id))
+            .execute(conn)
+            .await?;
+        Ok(())
     }
 }
 

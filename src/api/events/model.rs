@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::shared::{
-    Patchable, Status, Venue, Visibility, check_campaign_area, default_status, default_visibility,
-    keep_campaign,
+    Lockable, Patchable, Status, Venue, Visibility, check_campaign_area, default_status,
+    default_visibility, keep_campaign,
 };
 use crate::auth::Authorized;
 use crate::error::AppResult;
@@ -315,13 +315,16 @@ impl Event {
     }
 }
 
-impl Patchable for Event {
+impl Lockable for Event {
     type Key = Uuid;
-    type Input = EventInput;
 
     async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Event> {
         load_for_update(conn, id).await
     }
+}
+
+impl Patchable for Event {
+    type Input = EventInput;
 
     fn new_owners(input: &mut EventInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
         vec![Some(input.host_unit_id)]

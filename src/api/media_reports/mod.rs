@@ -12,11 +12,10 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::shared::{Patchable, authorize_delete, patch_row};
+use crate::api::shared::{patch_row, remove_row};
 use crate::auth::{Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
-use crate::journal::{self, Entry};
 use crate::schema::media_reports;
 use crate::state::AppState;
 use crate::validate::search_term;
@@ -205,15 +204,6 @@ pub async fn remove(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let before = MediaReport::lock(conn, *id).await?;
-        let auth = authorize_delete(&principal, Subject::MediaReport, &before, &if_match)?;
-        diesel::delete(media_reports::table.find(before.id))
-            .execute(conn)
-            .await?;
-        journal::record(conn, &auth, &[Entry::delete_of(&before)?]).await
-    })
-    .await?;
+    remove_row::<MediaReport>(&state, &principal, Subject::MediaReport, *id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }

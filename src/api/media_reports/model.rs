@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::shared::{Patchable, check_campaign_area, check_event_campaign, keep_campaign};
+use crate::api::shared::{
+    Lockable, Patchable, Removable, check_campaign_area, check_event_campaign, keep_campaign,
+};
 use crate::auth::{Authorized, Principal};
 use crate::error::AppResult;
 use crate::journal::{self, Entity, Entry, Journaled, RowKey};
@@ -194,9 +196,8 @@ impl Journaled for MediaReport {
     }
 }
 
-impl Patchable for MediaReport {
+impl Lockable for MediaReport {
     type Key = Uuid;
-    type Input = MediaReportInput;
 
     async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<MediaReport> {
         Ok(media_reports::table
@@ -206,6 +207,19 @@ impl Patchable for MediaReport {
             .first(conn)
             .await?)
     }
+}
+
+impl Removable for MediaReport {
+    async fn delete(conn: &mut AsyncPgConnection, report: &MediaReport) -> AppResult<()> {
+        diesel::delete(media_reports::table.find(report.id))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Patchable for MediaReport {
+    type Input = MediaReportInput;
 
     fn new_owners(input: &mut MediaReportInput, patch: &serde_json::Value) -> Vec<Option<Uuid>> {
         // A new outlet unit brings its own reporting unit, unless the patch names one.

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::shared::{
-    Patchable, Status, Venue, Visibility, check_campaign_area, check_event_campaign,
+    Lockable, Patchable, Status, Venue, Visibility, check_campaign_area, check_event_campaign,
     default_status, default_visibility, keep_campaign,
 };
 use crate::api::tallies::Category;
@@ -329,13 +329,16 @@ pub async fn detach_event(conn: &mut AsyncPgConnection, before: Training) -> App
     Entry::update_of(&before, &after)
 }
 
-impl Patchable for Training {
+impl Lockable for Training {
     type Key = Uuid;
-    type Input = TrainingInput;
 
     async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Training> {
         load_for_update(conn, id).await
     }
+}
+
+impl Patchable for Training {
+    type Input = TrainingInput;
 
     fn new_owners(input: &mut TrainingInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
         vec![Some(input.provider_unit_id)]

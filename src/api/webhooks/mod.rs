@@ -16,7 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::changes::{latest_seq, visible_types};
-use crate::api::shared::{authorize_delete, authorize_patch};
+use crate::api::shared::{Lockable, Removable, authorize_patch, remove_row};
 use crate::auth::{Authorized, Principal, Role, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
@@ -218,6 +218,23 @@ impl Journaled for Webhook {
 
     fn row_key(&self) -> RowKey {
         RowKey::new(self.id, None, self.unit_id)
+    }
+}
+
+impl Lockable for Webhook {
+    type Key = Uuid;
+
+    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Webhook> {
+        load_any(conn, id, true).await
+    }
+}
+
+impl Removable for Webhook {
+    async fn delete(conn: &mut AsyncPgConnection, webhook: &Webhook) -> AppResult<()> {
+        diesel::delete(webhook_subscriptions::table.find(webhook.id))
+            .execute(conn)
+            .await?;
+        Ok(())
     }
 }
 
@@ -472,16 +489,7 @@ pub async fn remove(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let before = load_any(conn, *id, true).await?;
-        let auth = authorize_delete(&principal, Subject::Webhook, &before, &if_match)?;
-        diesel::delete(webhook_subscriptions::table.find(before.id))
-            .execute(conn)
-            .await?;
-        journal::record(conn, &auth, &[Entry::delete_of(&before)?]).await
-    })
-    .await?;
+    remove_row::<Webhook>(&state, &principal, Subject::Webhook, *id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
