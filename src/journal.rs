@@ -84,6 +84,38 @@ impl Entity {
     }
 }
 
+/// A row the journal records: a resource states its entity, and which campaign and unit a
+/// row belongs to; the journal builds every entry about such a row the same way.
+pub trait Journaled: Serialize {
+    const ENTITY: Entity;
+
+    fn row_key(&self) -> RowKey;
+
+    /// The unit that owns the row (`None`: the committee office's own).
+    fn owner(&self) -> Option<Uuid> {
+        self.row_key().owner
+    }
+}
+
+/// Which row an entry is about: its id, the campaign it belongs to (`None` for a unit or an
+/// account) and its owning unit.
+#[derive(Debug, Clone, Copy)]
+pub struct RowKey {
+    pub id: Uuid,
+    pub campaign: Option<Uuid>,
+    pub owner: Option<Uuid>,
+}
+
+impl RowKey {
+    pub fn new(id: Uuid, campaign: Option<Uuid>, owner: Option<Uuid>) -> Self {
+        RowKey {
+            id,
+            campaign,
+            owner,
+        }
+    }
+}
+
 /// One changed row.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -136,6 +168,28 @@ impl Entry {
             before: Some(to_json(before)?),
             ..Entry::new(entity, id, Op::Delete)
         })
+    }
+
+    /// `row` was inserted.
+    pub fn create_of<R: Journaled>(row: &R) -> AppResult<Self> {
+        Ok(Entry::created(R::ENTITY, row.row_key().id, row)?.about(row))
+    }
+
+    /// `before` became `after` (filed under the row as it is now).
+    pub fn update_of<R: Journaled>(before: &R, after: &R) -> AppResult<Self> {
+        Ok(Entry::updated(R::ENTITY, after.row_key().id, before, after)?.about(after))
+    }
+
+    /// `row` was deleted.
+    pub fn delete_of<R: Journaled>(row: &R) -> AppResult<Self> {
+        Ok(Entry::deleted(R::ENTITY, row.row_key().id, row)?.about(row))
+    }
+
+    fn about(mut self, row: &impl Journaled) -> Self {
+        let key = row.row_key();
+        self.campaign_id = key.campaign;
+        self.owner_unit_id = key.owner;
+        self
     }
 
     pub fn campaign(mut self, campaign_id: Uuid) -> Self {

@@ -10,11 +10,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::shared::{Lockable, Removable, remove_row};
 use crate::auth::policy::{check_role_unit, require_admin};
 use crate::auth::{Principal, Role, Subject, authorize, password};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entity, Entry};
+use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::accounts;
 use crate::state::AppState;
 use crate::validate::Checks;
@@ -64,6 +65,31 @@ pub struct Account {
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Journaled for Account {
+    const ENTITY: Entity = Entity::Account;
+
+    fn row_key(&self) -> RowKey {
+        RowKey::new(self.id, None, self.unit_id)
+    }
+}
+
+impl Lockable for Account {
+    type Key = Uuid;
+
+    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Account> {
+        load(conn, id, true).await
+    }
+}
+
+impl Removable for Account {
+    async fn delete(conn: &mut AsyncPgConnection, account: &Account) -> AppResult<()> {
+        diesel::delete(accounts::table.find(account.id))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 }
 
 impl From<&Account> for AccountInput {
@@ -156,20 +182,15 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     require_admin(&principal)?;
     let page = page.validate()?;
-    let mut query = accounts::table
-        .select(Account::as_select())
-        .order(accounts::id)
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(accounts::id.gt(after.id()?));
-    }
-    if let Some(role) = filter.role {
-        query = query.filter(accounts::role.eq(role));
-    }
-    if let Some(unit) = filter.unit_id {
-        query = query.filter(accounts::unit_id.eq(unit));
-    }
+    let mut query = crate::keyset_page!(
+        accounts::table.select(Account::as_select()),
+        page,
+        accounts::id
+    );
+    crate::filter_by!(query,
+        filter.role => accounts::role,
+        filter.unit_id => accounts::unit_id,
+    );
     let rows = query.load(&mut state.conn().await?).await?;
     Page::from_rows(rows, &page, |a: &Account| Cursor::by_id(a.id)).respond(&req)
 }
@@ -209,9 +230,7 @@ pub async fn create(
                 .returning(Account::as_returning())
                 .get_result(conn)
                 .await?;
-            let entry =
-                Entry::created(Entity::Account, account.id, &account)?.owner(account.unit_id);
-            journal::record(conn, &auth, &[entry]).await?;
+            journal::record(conn, &auth, &[Entry::create_of(&account)?]).await?;
             Ok(account)
         })
         .await?;
@@ -299,9 +318,7 @@ pub async fn update(
             if credentials_changed {
                 crate::api::sessions::end_all_of_account(conn, after.id).await?;
             }
-            let entry =
-                Entry::updated(Entity::Account, after.id, &before, &after)?.owner(after.unit_id);
-            journal::record(conn, &auth, &[entry]).await?;
+            journal::record(conn, &auth, &[Entry::update_of(&before, &after)?]).await?;
             Ok(after)
         })
         .await?;
@@ -334,17 +351,7 @@ pub async fn remove(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
-    let auth = authorize(&principal, Subject::Account, &[])?;
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let before = load(conn, *id, true).await?;
-        if_match.check(&before)?;
-        diesel::delete(accounts::table.find(before.id))
-            .execute(conn)
-            .await?;
-        let entry = Entry::deleted(Entity::Account, before.id, &before)?.owner(before.unit_id);
-        journal::record(conn, &auth, &[entry]).await
-    })
-    .await?;
+    authorize(&principal, Subject::Account, &[])?;
+    remove_row::<Account>(&state, &principal, Subject::Account, *id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -87,24 +87,18 @@ pub async fn list(
     if let Some(after) = &page.after {
         query = query.filter(audit_log::id.lt(after.seq()?));
     }
-    if let Some(t) = &filter.entity_type {
-        query = query.filter(audit_log::type_.eq(t.clone()));
-    }
-    if let Some(id) = filter.id {
-        query = query.filter(audit_log::entity_id.eq(id));
-    }
+    crate::filter_by!(query,
+        filter.entity_type.clone() => audit_log::type_,
+        filter.id => audit_log::entity_id,
+        filter.from => audit_log::at: ge,
+        filter.to => audit_log::at: lt,
+    );
     if let Some(unit) = filter.unit_id {
         query = query.filter(
             audit_log::actor_unit_id
                 .eq(unit)
                 .or(audit_log::owner_unit_id.eq(unit)),
         );
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(audit_log::at.ge(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(audit_log::at.lt(to));
     }
     let rows = query.load(&mut state.conn().await?).await?;
     Page::from_rows(rows, &page, |e: &AuditEntry| Cursor::by_seq(e.id)).respond(&req)

@@ -11,10 +11,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::shared::{Lockable, Patchable, patch_row};
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
-use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entity, Entry, Op};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
+use crate::journal::{self, Entity, Entry, Journaled, Op, RowKey};
 use crate::read_cache::KeyIndex;
 use crate::schema::{campaign_partners, campaigns, committee_bodies, committee_members};
 use crate::state::AppState;
@@ -226,6 +227,53 @@ pub struct Campaign {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Journaled for Campaign {
+    const ENTITY: Entity = Entity::Campaign;
+
+    fn row_key(&self) -> RowKey {
+        RowKey::new(self.id, Some(self.id), None)
+    }
+}
+
+impl Lockable for Campaign {
+    type Key = String;
+
+    /// By id or slug, as [`find`], locking the row for the rest of the transaction.
+    async fn lock(conn: &mut AsyncPgConnection, id_or_slug: String) -> AppResult<Campaign> {
+        let query = campaigns::table.select(Campaign::as_select()).for_update();
+        Ok(match Uuid::parse_str(&id_or_slug) {
+            Ok(id) => query.filter(campaigns::id.eq(id)).first(conn).await?,
+            Err(_) => {
+                query
+                    .filter(campaigns::slug.eq(id_or_slug))
+                    .first(conn)
+                    .await?
+            }
+        })
+    }
+}
+
+impl Patchable for Campaign {
+    type Input = CampaignInput;
+
+    fn new_owners(_: &mut CampaignInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
+        vec![]
+    }
+
+    async fn store(
+        conn: &mut AsyncPgConnection,
+        before: &Campaign,
+        input: CampaignInput,
+    ) -> AppResult<Campaign> {
+        let values = input.validate()?;
+        Ok(diesel::update(campaigns::table.find(before.id))
+            .set((&values, campaigns::updated_at.eq(diesel::dsl::now)))
+            .returning(Campaign::as_returning())
+            .get_result(conn)
+            .await?)
+    }
+}
+
 impl From<&Campaign> for CampaignInput {
     fn from(c: &Campaign) -> Self {
         CampaignInput {
@@ -320,21 +368,6 @@ impl CampaignIndex {
     }
 }
 
-/// The same, locking the row for the rest of the transaction.
-async fn find_for_update(conn: &mut AsyncPgConnection, id_or_slug: &str) -> AppResult<Campaign> {
-    let select = Campaign::as_select();
-    Ok(match Uuid::parse_str(id_or_slug) {
-        Ok(id) => {
-            let query = campaigns::table.find(id).select(select).for_update();
-            query.first(conn).await?
-        }
-        Err(_) => {
-            let query = campaigns::table.filter(campaigns::slug.eq(id_or_slug));
-            query.select(select).for_update().first(conn).await?
-        }
-    })
-}
-
 fn location(c: &Campaign) -> String {
     format!("/api/v1/campaigns/{}", c.id)
 }
@@ -359,20 +392,16 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let page = page.validate()?;
     let q = search_term(filter.q.as_deref())?;
-    let mut query = campaigns::table
-        .select(Campaign::as_select())
-        .order(campaigns::id)
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(campaigns::id.gt(after.id()?));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(campaigns::status.eq(status));
-    }
-    if let Some(year) = filter.year {
-        query = query.filter(campaigns::year.eq(year));
-    }
+    let mut query = crate::keyset_page!(
+        campaigns::table.select(Campaign::as_select()),
+        page,
+        campaigns::id
+    );
+    crate::filter_by!(query,
+        filter.status => campaigns::status,
+        filter.year => campaigns::year,
+        filter.updated_since => campaigns::updated_at: ge,
+    );
     if let Some(code) = filter.region_code.as_deref() {
         let prefix = region_prefix(code).ok_or_else(|| {
             AppError::invalid_field("region_code", "must be a six-digit code, e.g. 440900")
@@ -385,9 +414,6 @@ pub async fn list(
                 .ilike(q.clone())
                 .or(campaigns::slug.ilike(q)),
         );
-    }
-    if let Some(since) = filter.updated_since {
-        query = query.filter(campaigns::updated_at.ge(since));
     }
     let rows = query.load(&mut state.conn().await?).await?;
     Page::from_rows(rows, &page, |c: &Campaign| Cursor::by_id(c.id)).respond(&req)
@@ -448,7 +474,7 @@ pub async fn insert_row(
         .returning(Campaign::as_returning())
         .get_result(conn)
         .await?;
-    let entry = Entry::created(Entity::Campaign, campaign.id, &campaign)?.campaign(campaign.id);
+    let entry = Entry::create_of(&campaign)?;
     Ok((campaign, entry))
 }
 
@@ -497,25 +523,16 @@ pub async fn update(
     if_match: IfMatch,
     patch: JsonBody<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
-    let auth = authorize(&principal, Subject::Campaign, &[])?;
-    let mut conn = state.conn().await?;
-    let campaign = conn
-        .transaction::<_, AppError, _>(async move |conn| {
-            let before = find_for_update(conn, &id).await?;
-            if_match.check(&before)?;
-            let values =
-                merge_patch::merged(&CampaignInput::from(&before), &patch.0)?.validate()?;
-            let after: Campaign = diesel::update(campaigns::table.find(before.id))
-                .set((&values, campaigns::updated_at.eq(diesel::dsl::now)))
-                .returning(Campaign::as_returning())
-                .get_result(conn)
-                .await?;
-            let entry =
-                Entry::updated(Entity::Campaign, after.id, &before, &after)?.campaign(after.id);
-            journal::record(conn, &auth, &[entry]).await?;
-            Ok(after)
-        })
-        .await?;
+    authorize(&principal, Subject::Campaign, &[])?;
+    let campaign: Campaign = patch_row(
+        &state,
+        &principal,
+        Subject::Campaign,
+        id.into_inner(),
+        &if_match,
+        &patch.0,
+    )
+    .await?;
     json_ok(&req, &campaign)
 }
 
@@ -541,34 +558,22 @@ pub async fn remove(
     let auth = authorize(&principal, Subject::Campaign, &[])?;
     let mut conn = state.conn().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let before = find_for_update(conn, &id).await?;
+        let before = Campaign::lock(conn, id.to_string()).await?;
         if_match.check(&before)?;
         // Partners and the committee go with the campaign (ON DELETE CASCADE); record them.
+        macro_rules! ids_in_campaign {
+            ($table:ident) => {
+                $table::table
+                    .filter($table::campaign_id.eq(before.id))
+                    .select($table::id)
+                    .load::<Uuid>(conn)
+                    .await?
+            };
+        }
         let children = [
-            (
-                Entity::Partner,
-                campaign_partners::table
-                    .filter(campaign_partners::campaign_id.eq(before.id))
-                    .select(campaign_partners::id)
-                    .load::<Uuid>(conn)
-                    .await?,
-            ),
-            (
-                Entity::CommitteeBody,
-                committee_bodies::table
-                    .filter(committee_bodies::campaign_id.eq(before.id))
-                    .select(committee_bodies::id)
-                    .load::<Uuid>(conn)
-                    .await?,
-            ),
-            (
-                Entity::CommitteeMember,
-                committee_members::table
-                    .filter(committee_members::campaign_id.eq(before.id))
-                    .select(committee_members::id)
-                    .load::<Uuid>(conn)
-                    .await?,
-            ),
+            (Entity::Partner, ids_in_campaign!(campaign_partners)),
+            (Entity::CommitteeBody, ids_in_campaign!(committee_bodies)),
+            (Entity::CommitteeMember, ids_in_campaign!(committee_members)),
         ];
         diesel::delete(campaigns::table.find(before.id))
             .execute(conn)
@@ -580,7 +585,7 @@ pub async fn remove(
                     .map(|id| Entry::new(kind, id, Op::Delete).campaign(before.id)),
             );
         }
-        entries.push(Entry::deleted(Entity::Campaign, before.id, &before)?.campaign(before.id));
+        entries.push(Entry::delete_of(&before)?);
         journal::record(conn, &auth, &entries).await?;
         Ok(())
     })

@@ -11,10 +11,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::campaigns;
+use crate::api::shared::{Lockable, Removable, remove_row};
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, json_ok, json_response};
-use crate::journal::{self, Entity, Entry};
+use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::{campaign_partners, units};
 use crate::state::AppState;
 
@@ -85,8 +86,36 @@ impl Partner {
     }
 }
 
-fn entry(e: Entry, p: &Partner) -> Entry {
-    e.campaign(p.campaign_id).owner(Some(p.unit_id))
+impl Journaled for Partner {
+    const ENTITY: Entity = Entity::Partner;
+
+    fn row_key(&self) -> RowKey {
+        RowKey::new(self.id, Some(self.campaign_id), Some(self.unit_id))
+    }
+}
+
+impl Lockable for Partner {
+    /// The campaign's id or slug, and the unit's id.
+    type Key = (String, Uuid);
+
+    async fn lock(
+        conn: &mut AsyncPgConnection,
+        (id, unit_id): (String, Uuid),
+    ) -> AppResult<Partner> {
+        let campaign = campaigns::find(conn, &id).await?;
+        find(conn, campaign.id, unit_id, true)
+            .await?
+            .ok_or_else(AppError::not_found)
+    }
+}
+
+impl Removable for Partner {
+    async fn delete(conn: &mut AsyncPgConnection, partner: &Partner) -> AppResult<()> {
+        diesel::delete(campaign_partners::table.find(partner.id))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 }
 
 async fn find(
@@ -136,19 +165,15 @@ pub async fn list(
     let page = page.validate()?;
     let mut conn = state.conn().await?;
     let campaign = campaigns::find(&mut conn, &id).await?;
-    let mut query = campaign_partners::table
+    let of_campaign = campaign_partners::table
         .inner_join(units::table)
-        .filter(campaign_partners::campaign_id.eq(campaign.id))
-        .select((PartnerRow::as_select(), units::name))
-        .order(campaign_partners::id)
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(campaign_partners::id.gt(after.id()?));
-    }
-    if let Some(role) = filter.role {
-        query = query.filter(campaign_partners::role.eq(role));
-    }
+        .filter(campaign_partners::campaign_id.eq(campaign.id));
+    let mut query = crate::keyset_page!(
+        of_campaign.select((PartnerRow::as_select(), units::name)),
+        page,
+        campaign_partners::id
+    );
+    crate::filter_by!(query, filter.role => campaign_partners::role);
     let rows: Vec<(PartnerRow, String)> = query.load(&mut conn).await?;
     let items: Vec<Partner> = rows.into_iter().map(|(r, n)| Partner::new(r, n)).collect();
     Page::from_rows(items, &page, |p: &Partner| Cursor::by_id(p.id)).respond(&req)
@@ -241,29 +266,9 @@ pub async fn remove(
     path: web::Path<(String, Uuid)>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
-    let auth = authorize(&principal, Subject::Partner, &[])?;
-    let (id, unit_id) = path.into_inner();
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let campaign = campaigns::find(conn, &id).await?;
-        let before = find(conn, campaign.id, unit_id, true)
-            .await?
-            .ok_or_else(AppError::not_found)?;
-        if_match.check(&before)?;
-        diesel::delete(campaign_partners::table.find(before.id))
-            .execute(conn)
-            .await?;
-        journal::record(
-            conn,
-            &auth,
-            &[entry(
-                Entry::deleted(Entity::Partner, before.id, &before)?,
-                &before,
-            )],
-        )
-        .await
-    })
-    .await?;
+    authorize(&principal, Subject::Partner, &[])?;
+    let key = path.into_inner();
+    remove_row::<Partner>(&state, &principal, Subject::Partner, key, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -324,10 +329,7 @@ pub async fn set(
                 let new = find(conn, campaign_id, other, false)
                     .await?
                     .ok_or_else(AppError::not_found)?;
-                entries.push(entry(
-                    Entry::updated(Entity::Partner, new.id, &old, &new)?,
-                    &new,
-                ));
+                entries.push(Entry::update_of(&old, &new)?);
             }
         }
     }
@@ -352,11 +354,8 @@ pub async fn set(
         .await?
         .ok_or_else(AppError::not_found)?;
     entries.push(match &before {
-        None => entry(Entry::created(Entity::Partner, after.id, &after)?, &after),
-        Some(b) => entry(
-            Entry::updated(Entity::Partner, after.id, b, &after)?,
-            &after,
-        ),
+        None => Entry::create_of(&after)?,
+        Some(b) => Entry::update_of(b, &after)?,
     });
     journal::record(conn, auth, &entries).await?;
     Ok((after, before.is_none()))

@@ -1,14 +1,20 @@
 //! What several resources share: the publication status and visibility of events and
-//! trainings, a venue, and the reference checks that tie a row to its campaign.
+//! trainings, a venue, the reference checks that tie a row to its campaign, and the steps
+//! every merge-patch write takes.
 
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::AppResult;
+use crate::auth::{Authorized, Principal, Subject, authorize};
+use crate::error::{AppError, AppResult};
+use crate::http::{IfMatch, merge_patch};
+use crate::journal::{self, Entry, Journaled};
 use crate::schema::{campaigns, events};
+use crate::state::AppState;
 use crate::validate::Checks;
 
 crate::text_enum! {
@@ -106,4 +112,132 @@ pub async fn check_event_campaign(
         _ => {}
     }
     Ok(())
+}
+
+/// The checks every merge-patch write makes between locking its row and validating, in this
+/// order: the caller must own the row as it is, before its patch is even read; the patch is
+/// merged into the row's input; the caller must own the row as it is and as it will be
+/// (`owners` names the new owners, and may first complete the input); `If-Match` must hold.
+pub fn authorize_patch<R, I>(
+    principal: &Principal,
+    subject: Subject,
+    before: &R,
+    patch: &serde_json::Value,
+    if_match: &IfMatch,
+    owners: impl FnOnce(&mut I) -> Vec<Option<Uuid>>,
+) -> AppResult<(I, Authorized)>
+where
+    R: Journaled,
+    I: for<'a> From<&'a R> + Serialize + DeserializeOwned,
+{
+    authorize(principal, subject, &[before.owner()])?;
+    let mut input = merge_patch::merged(&I::from(before), patch)?;
+    let mut all = vec![before.owner()];
+    all.extend(owners(&mut input));
+    let auth = authorize(principal, subject, &all)?;
+    if_match.check(before)?;
+    Ok((input, auth))
+}
+
+/// The checks of a delete, after locking its row: the caller must own the row, and
+/// `If-Match` must hold.
+pub fn authorize_delete<R: Journaled>(
+    principal: &Principal,
+    subject: Subject,
+    before: &R,
+    if_match: &IfMatch,
+) -> AppResult<Authorized> {
+    let auth = authorize(principal, subject, &[before.owner()])?;
+    if_match.check(before)?;
+    Ok(auth)
+}
+
+/// A row stays in the campaign it was made for.
+pub fn keep_campaign(before: Uuid, after: Uuid) -> AppResult<()> {
+    if before == after {
+        Ok(())
+    } else {
+        Err(AppError::invalid_field("campaign_id", "cannot be changed"))
+    }
+}
+
+/// A row the write path can find and lock by what names it in the path.
+pub trait Lockable: Journaled + Send + Sync + Sized {
+    /// What names the row in the path (an id; a campaign and an id).
+    type Key: Send;
+
+    /// Reads the row, locked for the rest of the transaction.
+    fn lock(
+        conn: &mut AsyncPgConnection,
+        key: Self::Key,
+    ) -> impl Future<Output = AppResult<Self>> + Send;
+}
+
+/// A row changed by a JSON merge patch through [`patch_row`]: the resource states who owns it
+/// once patched, and how to validate and store the patched input.
+pub trait Patchable: Lockable {
+    /// What the patch is merged into: the row as a client would send it.
+    type Input: Serialize + DeserializeOwned + for<'a> From<&'a Self> + Send;
+
+    /// The owning units of the patched input (completing it first where a field follows
+    /// another the patch changed).
+    fn new_owners(input: &mut Self::Input, patch: &serde_json::Value) -> Vec<Option<Uuid>>;
+
+    /// Validates the patched input and updates the row.
+    fn store(
+        conn: &mut AsyncPgConnection,
+        before: &Self,
+        input: Self::Input,
+    ) -> impl Future<Output = AppResult<Self>> + Send;
+}
+
+/// A row deleted on its own (nothing refers to it, or the database cascades) through
+/// [`remove_row`].
+pub trait Removable: Lockable {
+    fn delete(
+        conn: &mut AsyncPgConnection,
+        row: &Self,
+    ) -> impl Future<Output = AppResult<()>> + Send;
+}
+
+/// Every PATCH, in one transaction: lock the row, [`authorize_patch`] (authorize, merge,
+/// authorize old and new owners, `If-Match`), validate and update, journal.
+pub async fn patch_row<R: Patchable>(
+    state: &AppState,
+    principal: &Principal,
+    subject: Subject,
+    key: R::Key,
+    if_match: &IfMatch,
+    patch: &serde_json::Value,
+) -> AppResult<R> {
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let before = R::lock(conn, key).await?;
+        let (input, auth) = authorize_patch(principal, subject, &before, patch, if_match, |i| {
+            R::new_owners(i, patch)
+        })?;
+        let after = R::store(conn, &before, input).await?;
+        journal::record(conn, &auth, &[Entry::update_of(&before, &after)?]).await?;
+        Ok(after)
+    })
+    .await
+}
+
+/// Every plain DELETE, in one transaction: lock the row, [`authorize_delete`] (owner and
+/// `If-Match`), delete, journal.
+pub async fn remove_row<R: Removable>(
+    state: &AppState,
+    principal: &Principal,
+    subject: Subject,
+    key: R::Key,
+    if_match: &IfMatch,
+) -> AppResult<()> {
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let before = R::lock(conn, key).await?;
+        let auth = authorize_delete(principal, subject, &before, if_match)?;
+        R::delete(conn, &before).await?;
+        journal::record(conn, &auth, &[Entry::delete_of(&before)?]).await
+    })
+    .await
 }

@@ -14,7 +14,7 @@ use crate::auth::policy::{check_role_unit, require_admin};
 use crate::auth::{Authorized, Claims, ISSUER, JwtKeys, Principal, Role, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created};
-use crate::journal::{self, Entity, Entry};
+use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::api_tokens;
 use crate::state::AppState;
 use crate::validate::Checks;
@@ -103,13 +103,7 @@ pub async fn mint(
                 .returning(TokenInfo::as_returning())
                 .get_result(conn)
                 .await?;
-            record(
-                conn,
-                auth,
-                Entry::created(Entity::Token, info.id, &info)?,
-                &info,
-            )
-            .await?;
+            journal::record(conn, auth, &[Entry::create_of(&info)?]).await?;
             Ok(info)
         })
         .await?;
@@ -217,13 +211,12 @@ pub async fn create(
     created(&req, format!("/api/v1/tokens/{}", minted.id), &minted)
 }
 
-async fn record(
-    conn: &mut AsyncPgConnection,
-    auth: &Authorized,
-    entry: Entry,
-    info: &TokenInfo,
-) -> AppResult<()> {
-    journal::record(conn, auth, &[entry.owner(info.unit_id)]).await
+impl Journaled for TokenInfo {
+    const ENTITY: Entity = Entity::Token;
+
+    fn row_key(&self) -> RowKey {
+        RowKey::new(self.id, None, self.unit_id)
+    }
 }
 
 /// List tokens (no secrets).
@@ -246,18 +239,11 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     require_admin(&principal)?;
     let page = page.validate()?;
-    let mut query = api_tokens::table
-        .select(TokenInfo::as_select())
-        .filter(api_tokens::kind.eq(filter.kind.unwrap_or(TokenKind::Api)))
-        .order(api_tokens::id)
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(api_tokens::id.gt(after.id()?));
-    }
-    if let Some(unit) = filter.unit_id {
-        query = query.filter(api_tokens::unit_id.eq(unit));
-    }
+    let of_kind =
+        api_tokens::table.filter(api_tokens::kind.eq(filter.kind.unwrap_or(TokenKind::Api)));
+    let mut query =
+        crate::keyset_page!(of_kind.select(TokenInfo::as_select()), page, api_tokens::id);
+    crate::filter_by!(query, filter.unit_id => api_tokens::unit_id);
     if !filter.include_inactive.unwrap_or(false) {
         query = query
             .filter(api_tokens::revoked_at.is_null())
@@ -328,13 +314,7 @@ pub async fn revoke(
             .returning(TokenInfo::as_returning())
             .get_result(conn)
             .await?;
-        record(
-            conn,
-            &auth,
-            Entry::updated(Entity::Token, after.id, &before, &after)?,
-            &after,
-        )
-        .await
+        journal::record(conn, &auth, &[Entry::update_of(&before, &after)?]).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -9,10 +9,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::shared::{Lockable, Patchable, Removable, patch_row, remove_row};
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
-use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entity, Entry};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
+use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::units;
 use crate::state::AppState;
 use crate::validate::{Checks, search_term};
@@ -75,6 +76,52 @@ pub struct Unit {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Journaled for Unit {
+    const ENTITY: Entity = Entity::Unit;
+
+    fn row_key(&self) -> RowKey {
+        RowKey::new(self.id, None, None)
+    }
+}
+
+impl Lockable for Unit {
+    type Key = Uuid;
+
+    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Unit> {
+        find_for_update(conn, id).await
+    }
+}
+
+impl Removable for Unit {
+    async fn delete(conn: &mut AsyncPgConnection, unit: &Unit) -> AppResult<()> {
+        diesel::delete(units::table.find(unit.id))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Patchable for Unit {
+    type Input = UnitInput;
+
+    fn new_owners(_: &mut UnitInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
+        vec![]
+    }
+
+    async fn store(
+        conn: &mut AsyncPgConnection,
+        before: &Unit,
+        input: UnitInput,
+    ) -> AppResult<Unit> {
+        let values = input.validate()?;
+        Ok(diesel::update(units::table.find(before.id))
+            .set((&values, units::updated_at.eq(diesel::dsl::now)))
+            .returning(Unit::as_returning())
+            .get_result(conn)
+            .await?)
+    }
+}
+
 impl From<&Unit> for UnitInput {
     fn from(u: &Unit) -> Self {
         UnitInput {
@@ -124,22 +171,13 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let page = page.validate()?;
     let q = search_term(filter.q.as_deref())?;
-    let mut query = units::table
-        .select(Unit::as_select())
-        .order(units::id)
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(units::id.gt(after.id()?));
-    }
-    if let Some(kind) = filter.kind {
-        query = query.filter(units::kind.eq(kind));
-    }
+    let mut query = crate::keyset_page!(units::table.select(Unit::as_select()), page, units::id);
+    crate::filter_by!(query,
+        filter.kind => units::kind,
+        filter.updated_since => units::updated_at: ge,
+    );
     if let Some(q) = q {
         query = query.filter(units::name.ilike(q.clone()).or(units::short_name.ilike(q)));
-    }
-    if let Some(since) = filter.updated_since {
-        query = query.filter(units::updated_at.ge(since));
     }
     let rows = query.load(&mut state.conn().await?).await?;
     Page::from_rows(rows, &page, |u: &Unit| Cursor::by_id(u.id)).respond(&req)
@@ -186,7 +224,7 @@ pub async fn insert(
         .returning(Unit::as_returning())
         .get_result(conn)
         .await?;
-    journal::record(conn, auth, &[Entry::created(Entity::Unit, unit.id, &unit)?]).await?;
+    journal::record(conn, auth, &[Entry::create_of(&unit)?]).await?;
     Ok(unit)
 }
 
@@ -236,27 +274,8 @@ pub async fn update(
     if_match: IfMatch,
     patch: JsonBody<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
-    let auth = authorize(&principal, Subject::Unit, &[])?;
-    let mut conn = state.conn().await?;
-    let unit = conn
-        .transaction::<_, AppError, _>(async move |conn| {
-            let before = find_for_update(conn, *id).await?;
-            if_match.check(&before)?;
-            let values = merge_patch::merged(&UnitInput::from(&before), &patch.0)?.validate()?;
-            let after: Unit = diesel::update(units::table.find(before.id))
-                .set((&values, units::updated_at.eq(diesel::dsl::now)))
-                .returning(Unit::as_returning())
-                .get_result(conn)
-                .await?;
-            journal::record(
-                conn,
-                &auth,
-                &[Entry::updated(Entity::Unit, after.id, &before, &after)?],
-            )
-            .await?;
-            Ok(after)
-        })
-        .await?;
+    authorize(&principal, Subject::Unit, &[])?;
+    let unit: Unit = patch_row(&state, &principal, Subject::Unit, *id, &if_match, &patch.0).await?;
     json_ok(&req, &unit)
 }
 
@@ -277,22 +296,7 @@ pub async fn remove(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
-    let auth = authorize(&principal, Subject::Unit, &[])?;
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let before = find_for_update(conn, *id).await?;
-        if_match.check(&before)?;
-        diesel::delete(units::table.find(before.id))
-            .execute(conn)
-            .await?;
-        journal::record(
-            conn,
-            &auth,
-            &[Entry::deleted(Entity::Unit, before.id, &before)?],
-        )
-        .await?;
-        Ok(())
-    })
-    .await?;
+    authorize(&principal, Subject::Unit, &[])?;
+    remove_row::<Unit>(&state, &principal, Subject::Unit, *id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }

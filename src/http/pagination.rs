@@ -129,6 +129,49 @@ fn invalid_cursor() -> AppError {
     AppError::bad_request("cursor does not belong to this list")
 }
 
+/// A list query's page: `$query` (a boxed select) sorted by its key, limited to one row more
+/// than the page, and starting after the cursor. The key is `id` alone, or a time and `id`.
+///
+/// ```text
+/// let mut query = crate::keyset_page!(units::table.select(Unit::as_select()), page, units::id);
+/// let mut query = crate::keyset_page!(events::table.select(..), page, events::starts_at, events::id);
+/// ```
+#[macro_export]
+macro_rules! keyset_page {
+    ($select:expr, $page:expr, $id:expr) => {{
+        let mut query = $select.order($id).limit($page.fetch()).into_boxed();
+        if let Some(after) = &$page.after {
+            query = query.filter($id.gt(after.id()?));
+        }
+        query
+    }};
+    ($select:expr, $page:expr, $at:expr, $id:expr) => {{
+        let mut query = $select.order(($at, $id)).limit($page.fetch()).into_boxed();
+        if let Some(after) = &$page.after {
+            let (at, id) = after.time_and_id()?;
+            query = query.filter($at.gt(at).or($at.eq(at).and($id.gt(id))));
+        }
+        query
+    }};
+}
+
+/// A list's optional filters: for each `value => column` whose value is set, keeps the rows
+/// whose column equals it (`value => column: ge` compares with `ge`, `lt`, ... instead).
+#[macro_export]
+macro_rules! filter_by {
+    (@one $query:ident, $value:expr, $column:path) => {
+        $crate::filter_by!(@one $query, $value, $column, eq)
+    };
+    (@one $query:ident, $value:expr, $column:path, $op:ident) => {
+        if let Some(value) = $value {
+            $query = $query.filter($column.$op(value));
+        }
+    };
+    ($query:ident, $($value:expr => $column:path $(: $op:ident)?),+ $(,)?) => {
+        $($crate::filter_by!(@one $query, $value, $column $(, $op)?);)+
+    };
+}
+
 /// The list envelope.
 #[derive(Debug, Serialize)]
 pub struct Page<T> {

@@ -32,7 +32,7 @@ use crate::api::campaigns::{self, CampaignInput, CampaignStatus};
 use crate::api::events::{Event, EventRow};
 use crate::auth::Authorized;
 use crate::error::{AppError, AppResult};
-use crate::journal::{self, Entity, Entry};
+use crate::journal::{self, Entry};
 use crate::schema::{campaigns as campaigns_table, events};
 use crate::state::AppState;
 
@@ -538,11 +538,7 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
             .optional()?;
         if let Some(row) = row {
             let event = Event::from(row);
-            entries.push(
-                Entry::created(Entity::Event, event.id, &event)?
-                    .campaign(event.campaign_id)
-                    .owner(Some(event.host_unit_id)),
-            );
+            entries.push(Entry::create_of(&event)?);
         }
     }
     journal::record(conn, &auth, &entries).await?;

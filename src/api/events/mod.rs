@@ -13,11 +13,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::cascade::Dependents;
-use crate::api::shared::{Status, Visibility};
+use crate::api::shared::{Status, Visibility, patch_row};
 use crate::auth::{MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
-use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entity, Entry};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
+use crate::journal::{self, Entry};
 use crate::schema::{event_tombstones, events};
 use crate::state::AppState;
 use crate::validate::search_term;
@@ -74,57 +74,34 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let page = page.validate()?;
     let q = search_term(filter.q.as_deref())?;
-    let mut query = events::table
-        .select(EventRow::as_select())
-        .order((events::starts_at, events::id))
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        let (at, id) = after.time_and_id()?;
-        query = query.filter(
-            events::starts_at
-                .gt(at)
-                .or(events::starts_at.eq(at).and(events::id.gt(id))),
-        );
-    }
+    let mut query = crate::keyset_page!(
+        events::table.select(EventRow::as_select()),
+        page,
+        events::starts_at,
+        events::id
+    );
     if !caller.sees_everything() {
         query = query
             .filter(events::status.ne(Status::Draft))
             .filter(events::visibility.eq(Visibility::Public));
     }
-    if let Some(campaign) = filter.campaign_id {
-        query = query.filter(events::campaign_id.eq(campaign));
-    }
-    if let Some(kind) = filter.kind {
-        query = query.filter(events::kind.eq(kind));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(events::status.eq(status));
-    }
-    if let Some(visibility) = filter.visibility {
-        query = query.filter(events::visibility.eq(visibility));
-    }
+    crate::filter_by!(query,
+        filter.campaign_id => events::campaign_id,
+        filter.kind => events::kind,
+        filter.status => events::status,
+        filter.visibility => events::visibility,
+        filter.area.clone() => events::area,
+        filter.from => events::ends_at: ge,
+        filter.to => events::starts_at: lt,
+        filter.updated_since => events::updated_at: ge,
+        q => events::title: ilike,
+    );
     if let Some(unit) = filter.unit_id {
         query = query.filter(
             events::host_unit_id
                 .eq(unit)
                 .or(events::co_organizer_unit_ids.contains(vec![unit])),
         );
-    }
-    if let Some(area) = &filter.area {
-        query = query.filter(events::area.eq(area.clone()));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(events::ends_at.ge(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(events::starts_at.lt(to));
-    }
-    if let Some(since) = filter.updated_since {
-        query = query.filter(events::updated_at.ge(since));
-    }
-    if let Some(q) = q {
-        query = query.filter(events::title.ilike(q));
     }
     let rows: Vec<EventRow> = query.load(&mut state.conn().await?).await?;
     let items: Vec<Event> = rows.into_iter().map(Event::from).collect();
@@ -204,41 +181,8 @@ pub async fn update(
     if_match: IfMatch,
     patch: JsonBody<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.conn().await?;
-    let event = conn
-        .transaction::<_, AppError, _>(async move |conn| {
-            let before = load_for_update(conn, *id).await?;
-            // Refuse callers who may not touch the row before looking at what they send.
-            authorize(&principal, Subject::Event, &[Some(before.host_unit_id)])?;
-            let input = merge_patch::merged(&EventInput::from(&before), &patch.0)?;
-            let auth = authorize(
-                &principal,
-                Subject::Event,
-                &[Some(before.host_unit_id), Some(input.host_unit_id)],
-            )?;
-            if_match.check(&before)?;
-            if input.campaign_id != before.campaign_id {
-                return Err(AppError::invalid_field("campaign_id", "cannot be changed"));
-            }
-            let area_changed = input.area != before.area;
-            let values = input.validate(conn, area_changed).await?;
-            let row: EventRow = diesel::update(events::table.find(before.id))
-                .set((
-                    &values,
-                    events::updated_at.eq(diesel::dsl::now),
-                    events::sequence.eq(events::sequence + 1),
-                ))
-                .returning(EventRow::as_returning())
-                .get_result(conn)
-                .await?;
-            let after = Event::from(row);
-            let entry = Entry::updated(Entity::Event, after.id, &before, &after)?
-                .campaign(after.campaign_id)
-                .owner(Some(after.host_unit_id));
-            journal::record(conn, &auth, &[entry]).await?;
-            Ok(after)
-        })
-        .await?;
+    let event: Event =
+        patch_row(&state, &principal, Subject::Event, *id, &if_match, &patch.0).await?;
     json_ok(&req, &event)
 }
 
@@ -289,11 +233,7 @@ pub async fn remove(
         diesel::delete(events::table.find(before.id))
             .execute(conn)
             .await?;
-        entries.push(
-            Entry::deleted(Entity::Event, before.id, &before)?
-                .campaign(before.campaign_id)
-                .owner(Some(before.host_unit_id)),
-        );
+        entries.push(Entry::delete_of(&before)?);
         journal::record(conn, &auth, &entries).await
     })
     .await?;

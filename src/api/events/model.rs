@@ -8,11 +8,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::shared::{
-    Status, Venue, Visibility, check_campaign_area, default_status, default_visibility,
+    Lockable, Patchable, Status, Venue, Visibility, check_campaign_area, default_status,
+    default_visibility, keep_campaign,
 };
 use crate::auth::Authorized;
 use crate::error::AppResult;
-use crate::journal::{self, Entity, Entry};
+use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::events;
 use crate::validate::{Checks, plausible_time};
 
@@ -299,10 +300,54 @@ impl From<&Event> for EventInput {
     }
 }
 
+impl Journaled for Event {
+    const ENTITY: Entity = Entity::Event;
+
+    fn row_key(&self) -> RowKey {
+        RowKey::new(self.id, Some(self.campaign_id), Some(self.host_unit_id))
+    }
+}
+
 impl Event {
     /// What anonymous callers may see: no drafts, nothing internal.
     pub fn is_public(&self) -> bool {
         self.status != Status::Draft && self.visibility == Visibility::Public
+    }
+}
+
+impl Lockable for Event {
+    type Key = Uuid;
+
+    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Event> {
+        load_for_update(conn, id).await
+    }
+}
+
+impl Patchable for Event {
+    type Input = EventInput;
+
+    fn new_owners(input: &mut EventInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
+        vec![Some(input.host_unit_id)]
+    }
+
+    async fn store(
+        conn: &mut AsyncPgConnection,
+        before: &Event,
+        input: EventInput,
+    ) -> AppResult<Event> {
+        keep_campaign(before.campaign_id, input.campaign_id)?;
+        let area_changed = input.area != before.area;
+        let values = input.validate(conn, area_changed).await?;
+        let row: EventRow = diesel::update(events::table.find(before.id))
+            .set((
+                &values,
+                events::updated_at.eq(diesel::dsl::now),
+                events::sequence.eq(events::sequence + 1),
+            ))
+            .returning(EventRow::as_returning())
+            .get_result(conn)
+            .await?;
+        Ok(Event::from(row))
     }
 }
 
@@ -339,9 +384,6 @@ pub async fn insert(
         .get_result(conn)
         .await?;
     let event = Event::from(row);
-    let entry = Entry::created(Entity::Event, event.id, &event)?
-        .campaign(event.campaign_id)
-        .owner(Some(event.host_unit_id));
-    journal::record(conn, auth, &[entry]).await?;
+    journal::record(conn, auth, &[Entry::create_of(&event)?]).await?;
     Ok(event)
 }

@@ -12,10 +12,10 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::shared::{patch_row, remove_row};
 use crate::auth::{Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
-use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entity, Entry};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
 use crate::schema::media_reports;
 use crate::state::AppState;
 use crate::validate::search_term;
@@ -67,48 +67,27 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let page = page.validate()?;
     let q = search_term(filter.q.as_deref())?;
-    let mut query = media_reports::table
-        .select(MediaReport::as_select())
-        .order((media_reports::published_at, media_reports::id))
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        let (at, id) = after.time_and_id()?;
-        query = query.filter(
-            media_reports::published_at
-                .gt(at)
-                .or(media_reports::published_at
-                    .eq(at)
-                    .and(media_reports::id.gt(id))),
-        );
-    }
-    if let Some(v) = filter.campaign_id {
-        query = query.filter(media_reports::campaign_id.eq(v));
-    }
-    if let Some(v) = filter.event_id {
-        query = query.filter(media_reports::event_id.eq(v));
-    }
-    if let Some(v) = filter.medium {
-        query = query.filter(media_reports::medium.eq(v));
-    }
+    let mut query = crate::keyset_page!(
+        media_reports::table.select(MediaReport::as_select()),
+        page,
+        media_reports::published_at,
+        media_reports::id
+    );
+    crate::filter_by!(query,
+        filter.campaign_id => media_reports::campaign_id,
+        filter.event_id => media_reports::event_id,
+        filter.medium => media_reports::medium,
+        filter.from => media_reports::published_at: ge,
+        filter.to => media_reports::published_at: lt,
+        filter.updated_since => media_reports::updated_at: ge,
+        q => media_reports::title: ilike,
+    );
     if let Some(v) = filter.unit_id {
         query = query.filter(
             media_reports::outlet_unit_id
                 .eq(v)
                 .or(media_reports::reporting_unit_id.eq(v)),
         );
-    }
-    if let Some(v) = filter.from {
-        query = query.filter(media_reports::published_at.ge(v));
-    }
-    if let Some(v) = filter.to {
-        query = query.filter(media_reports::published_at.lt(v));
-    }
-    if let Some(v) = filter.updated_since {
-        query = query.filter(media_reports::updated_at.ge(v));
-    }
-    if let Some(q) = q {
-        query = query.filter(media_reports::title.ilike(q));
     }
     let rows = query.load(&mut state.conn().await?).await?;
     Page::from_rows(rows, &page, |m: &MediaReport| {
@@ -196,45 +175,15 @@ pub async fn update(
     if_match: IfMatch,
     patch: JsonBody<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.conn().await?;
-    let report = conn
-        .transaction::<_, AppError, _>(async move |conn| {
-            let before: MediaReport = media_reports::table
-                .find(*id)
-                .select(MediaReport::as_select())
-                .for_update()
-                .first(conn)
-                .await?;
-            authorize(&principal, Subject::MediaReport, &[before.owner_unit_id()])?;
-            let mut input = merge_patch::merged(&MediaReportInput::from(&before), &patch.0)?;
-            // A new outlet unit brings its own reporting unit, unless the patch names one.
-            let names_reporter = patch.0.get("reporting_unit_id").is_some();
-            if input.outlet_unit_id.is_some() && !names_reporter {
-                input.reporting_unit_id = input.outlet_unit_id;
-            }
-            let auth = authorize(
-                &principal,
-                Subject::MediaReport,
-                &[before.owner_unit_id(), input.owner_unit_id()],
-            )?;
-            if_match.check(&before)?;
-            if input.campaign_id != before.campaign_id {
-                return Err(AppError::invalid_field("campaign_id", "cannot be changed"));
-            }
-            let values = input.validate(conn).await?;
-            let after: MediaReport = diesel::update(media_reports::table.find(before.id))
-                .set((&values, media_reports::updated_at.eq(diesel::dsl::now)))
-                .returning(MediaReport::as_returning())
-                .get_result(conn)
-                .await?;
-            let e = entry(
-                Entry::updated(Entity::MediaReport, after.id, &before, &after)?,
-                &after,
-            );
-            journal::record(conn, &auth, &[e]).await?;
-            Ok(after)
-        })
-        .await?;
+    let report: MediaReport = patch_row(
+        &state,
+        &principal,
+        Subject::MediaReport,
+        *id,
+        &if_match,
+        &patch.0,
+    )
+    .await?;
     json_ok(&req, &report)
 }
 
@@ -255,29 +204,6 @@ pub async fn remove(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let before: MediaReport = media_reports::table
-            .find(*id)
-            .select(MediaReport::as_select())
-            .for_update()
-            .first(conn)
-            .await?;
-        let auth = authorize(&principal, Subject::MediaReport, &[before.owner_unit_id()])?;
-        if_match.check(&before)?;
-        diesel::delete(media_reports::table.find(before.id))
-            .execute(conn)
-            .await?;
-        journal::record(
-            conn,
-            &auth,
-            &[entry(
-                Entry::deleted(Entity::MediaReport, before.id, &before)?,
-                &before,
-            )],
-        )
-        .await
-    })
-    .await?;
+    remove_row::<MediaReport>(&state, &principal, Subject::MediaReport, *id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }

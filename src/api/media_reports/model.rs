@@ -7,10 +7,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::shared::{check_campaign_area, check_event_campaign};
+use crate::api::shared::{
+    Lockable, Patchable, Removable, check_campaign_area, check_event_campaign, keep_campaign,
+};
 use crate::auth::{Authorized, Principal};
 use crate::error::AppResult;
-use crate::journal::{self, Entity, Entry};
+use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::media_reports;
 use crate::validate::{Checks, plausible_time};
 
@@ -186,8 +188,61 @@ impl From<&MediaReport> for MediaReportInput {
     }
 }
 
-pub(super) fn entry(e: Entry, m: &MediaReport) -> Entry {
-    e.campaign(m.campaign_id).owner(m.owner_unit_id())
+impl Journaled for MediaReport {
+    const ENTITY: Entity = Entity::MediaReport;
+
+    fn row_key(&self) -> RowKey {
+        RowKey::new(self.id, Some(self.campaign_id), self.owner_unit_id())
+    }
+}
+
+impl Lockable for MediaReport {
+    type Key = Uuid;
+
+    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<MediaReport> {
+        Ok(media_reports::table
+            .find(id)
+            .select(MediaReport::as_select())
+            .for_update()
+            .first(conn)
+            .await?)
+    }
+}
+
+impl Removable for MediaReport {
+    async fn delete(conn: &mut AsyncPgConnection, report: &MediaReport) -> AppResult<()> {
+        diesel::delete(media_reports::table.find(report.id))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Patchable for MediaReport {
+    type Input = MediaReportInput;
+
+    fn new_owners(input: &mut MediaReportInput, patch: &serde_json::Value) -> Vec<Option<Uuid>> {
+        // A new outlet unit brings its own reporting unit, unless the patch names one.
+        let names_reporter = patch.get("reporting_unit_id").is_some();
+        if input.outlet_unit_id.is_some() && !names_reporter {
+            input.reporting_unit_id = input.outlet_unit_id;
+        }
+        vec![input.owner_unit_id()]
+    }
+
+    async fn store(
+        conn: &mut AsyncPgConnection,
+        before: &MediaReport,
+        input: MediaReportInput,
+    ) -> AppResult<MediaReport> {
+        keep_campaign(before.campaign_id, input.campaign_id)?;
+        let values = input.validate(conn).await?;
+        Ok(diesel::update(media_reports::table.find(before.id))
+            .set((&values, media_reports::updated_at.eq(diesel::dsl::now)))
+            .returning(MediaReport::as_returning())
+            .get_result(conn)
+            .await?)
+    }
 }
 
 pub async fn of_event(conn: &mut AsyncPgConnection, event_id: Uuid) -> AppResult<Vec<MediaReport>> {
@@ -209,10 +264,7 @@ pub async fn detach_event(conn: &mut AsyncPgConnection, before: MediaReport) -> 
         .returning(MediaReport::as_returning())
         .get_result(conn)
         .await?;
-    Ok(entry(
-        Entry::updated(Entity::MediaReport, after.id, &before, &after)?,
-        &after,
-    ))
+    Entry::update_of(&before, &after)
 }
 
 /// Validates and inserts a media report, journaled (POST and the seed loader).
@@ -228,14 +280,6 @@ pub async fn insert(
         .returning(MediaReport::as_returning())
         .get_result(conn)
         .await?;
-    journal::record(
-        conn,
-        auth,
-        &[entry(
-            Entry::created(Entity::MediaReport, report.id, &report)?,
-            &report,
-        )],
-    )
-    .await?;
+    journal::record(conn, auth, &[Entry::create_of(&report)?]).await?;
     Ok(report)
 }

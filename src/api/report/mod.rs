@@ -18,9 +18,11 @@ mod xlsx;
 
 use std::sync::Arc;
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
+use std::future::{Ready, ready};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -46,11 +48,28 @@ impl Default for ReportCache {
 }
 
 /// What rendering a report reads from: the plumbing and the caches it builds on.
-struct Sources<'a> {
-    state: &'a AppState,
-    campaigns: &'a CampaignIndex,
-    summaries: &'a SummaryCache,
-    reports: &'a ReportCache,
+pub struct Sources {
+    state: web::Data<AppState>,
+    campaigns: web::Data<CampaignIndex>,
+    summaries: web::Data<SummaryCache>,
+    reports: web::Data<ReportCache>,
+}
+
+impl FromRequest for Sources {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let data = || -> Result<Sources, actix_web::Error> {
+            Ok(Sources {
+                state: web::Data::extract(req).into_inner()?,
+                campaigns: web::Data::extract(req).into_inner()?,
+                summaries: web::Data::extract(req).into_inner()?,
+                reports: web::Data::extract(req).into_inner()?,
+            })
+        };
+        ready(data())
+    }
 }
 
 /// The page may use its own inline `<style>`; everything else stays forbidden (the charts are
@@ -102,170 +121,101 @@ impl Format {
     }
 }
 
-/// The report as a Word document (docx): headings, paragraphs and tables, with Chinese fonts
-/// named for Word and WPS (宋体 for the text, 黑体 for headings).
-///
-/// Anonymous callers get the public edition: only public items are named, and no one on the
-/// committee by name; any valid token gets every item that is not a draft, and the committee's
-/// members (never their phone or email). The figures are the same in both: those of
-/// `/summary` and `/trends` at the same moment.
-///
-/// Roles: anyone, including anonymous callers (who get the public edition).
-#[utoipa::path(
-    tag = "campaigns",
-    operation_id = "getCampaignReportDocx",
-    params(("id" = String, Path, description = "Campaign id or slug")),
-    security((), ("bearer" = [])),
-    responses(
-        (status = 200, description = "The report, as a download named after its title",
-            content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            body = String, headers(
-                ("ETag" = String, description = "Changes whenever the report's content does"),
-                ("Content-Disposition" = String, description = "`attachment` with the title as `filename*`"))),
-        (status = 304, description = "Not modified: `If-None-Match` matches the `ETag`")
-    )
-)]
-#[get("/campaigns/{id}/report.docx")]
-pub async fn report_docx(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    campaigns: web::Data<CampaignIndex>,
-    summaries: web::Data<SummaryCache>,
-    reports: web::Data<ReportCache>,
-    caller: MaybePrincipal,
-    id: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let sources = Sources {
-        state: &state,
-        campaigns: &campaigns,
-        summaries: &summaries,
-        reports: &reports,
+/// One handler per format: the same steps, its own operation in the spec (each format has its
+/// own media type and headers to document).
+macro_rules! report_handler {
+    ($(#[$doc:meta])* $name:ident, $path:tt, $operation_id:tt, $format:expr, responses($($ok:tt)*)) => {
+        $(#[$doc])*
+        #[utoipa::path(
+            tag = "campaigns",
+            operation_id = $operation_id,
+            params(("id" = String, Path, description = "Campaign id or slug")),
+            security((), ("bearer" = [])),
+            responses(
+                $($ok)*,
+                (status = 304, description = "Not modified: `If-None-Match` matches the `ETag`")
+            )
+        )]
+        #[get($path)]
+        pub async fn $name(
+            req: HttpRequest,
+            sources: Sources,
+            caller: MaybePrincipal,
+            id: web::Path<String>,
+        ) -> AppResult<HttpResponse> {
+            respond(&req, &sources, &caller, &id, $format).await
+        }
     };
-    respond(&req, &sources, &caller, &id, Format::Docx).await
 }
 
-/// The report as an Excel workbook (xlsx): one sheet per section, figures as numbers, and
-/// native charts (events by kind and by day, participants by category, the training funnel,
-/// media by medium, the editions year by year).
-///
-/// Anonymous callers get the public edition (public items only; see the docx report).
-///
-/// Roles: anyone, including anonymous callers (who get the public edition).
-#[utoipa::path(
-    tag = "campaigns",
-    operation_id = "getCampaignReportXlsx",
-    params(("id" = String, Path, description = "Campaign id or slug")),
-    security((), ("bearer" = [])),
-    responses(
-        (status = 200, description = "The figures and lists, as a download named after the title",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            body = String, headers(
-                ("ETag" = String, description = "Changes whenever the report's content does"),
-                ("Content-Disposition" = String, description = "`attachment` with the title as `filename*`"))),
-        (status = 304, description = "Not modified: `If-None-Match` matches the `ETag`")
-    )
-)]
-#[get("/campaigns/{id}/report.xlsx")]
-pub async fn report_xlsx(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    campaigns: web::Data<CampaignIndex>,
-    summaries: web::Data<SummaryCache>,
-    reports: web::Data<ReportCache>,
-    caller: MaybePrincipal,
-    id: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let sources = Sources {
-        state: &state,
-        campaigns: &campaigns,
-        summaries: &summaries,
-        reports: &reports,
-    };
-    respond(&req, &sources, &caller, &id, Format::Xlsx).await
+report_handler! {
+    /// The report as a Word document (docx): headings, paragraphs and tables, with Chinese fonts
+    /// named for Word and WPS (宋体 for the text, 黑体 for headings).
+    ///
+    /// Anonymous callers get the public edition: only public items are named, and no one on the
+    /// committee by name; any valid token gets every item that is not a draft, and the committee's
+    /// members (never their phone or email). The figures are the same in both: those of
+    /// `/summary` and `/trends` at the same moment.
+    ///
+    /// Roles: anyone, including anonymous callers (who get the public edition).
+    report_docx, "/campaigns/{id}/report.docx", "getCampaignReportDocx", Format::Docx,
+    responses((status = 200, description = "The report, as a download named after its title",
+        content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        body = String, headers(
+            ("ETag" = String, description = "Changes whenever the report's content does"),
+            ("Content-Disposition" = String, description = "`attachment` with the title as `filename*`"))))
 }
 
-/// The report as one self-contained, print-ready (A4) page: charts as inline SVG, no external
-/// resources of any kind, so it renders offline and prints as it shows.
-///
-/// Anonymous callers get the public edition (public items only; see the docx report).
-///
-/// Roles: anyone, including anonymous callers (who get the public edition).
-#[utoipa::path(
-    tag = "campaigns",
-    operation_id = "getCampaignReportHtml",
-    params(("id" = String, Path, description = "Campaign id or slug")),
-    security((), ("bearer" = [])),
-    responses(
-        (status = 200, description = "The report as an HTML page", content_type = "text/html",
-            body = String, headers(
-                ("ETag" = String, description = "Changes whenever the report's content does"),
-                ("Content-Security-Policy" = String, description = "Allows the page's inline style, nothing else"))),
-        (status = 304, description = "Not modified: `If-None-Match` matches the `ETag`")
-    )
-)]
-#[get("/campaigns/{id}/report.html")]
-pub async fn report_html(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    campaigns: web::Data<CampaignIndex>,
-    summaries: web::Data<SummaryCache>,
-    reports: web::Data<ReportCache>,
-    caller: MaybePrincipal,
-    id: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let sources = Sources {
-        state: &state,
-        campaigns: &campaigns,
-        summaries: &summaries,
-        reports: &reports,
-    };
-    respond(&req, &sources, &caller, &id, Format::Html).await
+report_handler! {
+    /// The report as an Excel workbook (xlsx): one sheet per section, figures as numbers, and
+    /// native charts (events by kind and by day, participants by category, the training funnel,
+    /// media by medium, the editions year by year).
+    ///
+    /// Anonymous callers get the public edition (public items only; see the docx report).
+    ///
+    /// Roles: anyone, including anonymous callers (who get the public edition).
+    report_xlsx, "/campaigns/{id}/report.xlsx", "getCampaignReportXlsx", Format::Xlsx,
+    responses((status = 200, description = "The figures and lists, as a download named after the title",
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        body = String, headers(
+            ("ETag" = String, description = "Changes whenever the report's content does"),
+            ("Content-Disposition" = String, description = "`attachment` with the title as `filename*`"))))
 }
 
-/// The report as Markdown (tables as GitHub-flavoured tables), for wikis and messaging.
-///
-/// Anonymous callers get the public edition (public items only; see the docx report).
-///
-/// Roles: anyone, including anonymous callers (who get the public edition).
-#[utoipa::path(
-    tag = "campaigns",
-    operation_id = "getCampaignReportMarkdown",
-    params(("id" = String, Path, description = "Campaign id or slug")),
-    security((), ("bearer" = [])),
-    responses(
-        (status = 200, description = "The report as Markdown", content_type = "text/markdown",
-            body = String, headers(
-                ("ETag" = String, description = "Changes whenever the report's content does"))),
-        (status = 304, description = "Not modified: `If-None-Match` matches the `ETag`")
-    )
-)]
-#[get("/campaigns/{id}/report.md")]
-pub async fn report_markdown(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    campaigns: web::Data<CampaignIndex>,
-    summaries: web::Data<SummaryCache>,
-    reports: web::Data<ReportCache>,
-    caller: MaybePrincipal,
-    id: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let sources = Sources {
-        state: &state,
-        campaigns: &campaigns,
-        summaries: &summaries,
-        reports: &reports,
-    };
-    respond(&req, &sources, &caller, &id, Format::Markdown).await
+report_handler! {
+    /// The report as one self-contained, print-ready (A4) page: charts as inline SVG, no external
+    /// resources of any kind, so it renders offline and prints as it shows.
+    ///
+    /// Anonymous callers get the public edition (public items only; see the docx report).
+    ///
+    /// Roles: anyone, including anonymous callers (who get the public edition).
+    report_html, "/campaigns/{id}/report.html", "getCampaignReportHtml", Format::Html,
+    responses((status = 200, description = "The report as an HTML page", content_type = "text/html",
+        body = String, headers(
+            ("ETag" = String, description = "Changes whenever the report's content does"),
+            ("Content-Security-Policy" = String, description = "Allows the page's inline style, nothing else"))))
+}
+
+report_handler! {
+    /// The report as Markdown (tables as GitHub-flavoured tables), for wikis and messaging.
+    ///
+    /// Anonymous callers get the public edition (public items only; see the docx report).
+    ///
+    /// Roles: anyone, including anonymous callers (who get the public edition).
+    report_markdown, "/campaigns/{id}/report.md", "getCampaignReportMarkdown", Format::Markdown,
+    responses((status = 200, description = "The report as Markdown", content_type = "text/markdown",
+        body = String, headers(
+            ("ETag" = String, description = "Changes whenever the report's content does"))))
 }
 
 async fn respond(
     req: &HttpRequest,
-    sources: &Sources<'_>,
+    sources: &Sources,
     caller: &MaybePrincipal,
     id: &str,
     format: Format,
 ) -> AppResult<HttpResponse> {
-    let state = sources.state;
+    let state = &sources.state;
     let campaign = sources.campaigns.find_for(state, caller, id).await?;
     let audience = if caller.sees_everything() {
         Audience::Full
@@ -322,13 +272,13 @@ async fn respond(
 /// The report's figures and names: the summary once, the trends built on that same summary,
 /// and the names in their own snapshot.
 async fn build(
-    sources: &Sources<'_>,
+    sources: &Sources,
     caller: &MaybePrincipal,
     campaign: &Arc<Campaign>,
     earlier: &[Campaign],
     audience: Audience,
 ) -> AppResult<Report> {
-    let (state, summaries) = (sources.state, sources.summaries);
+    let (state, summaries) = (&sources.state, &sources.summaries);
     let summary = summary_for(state, summaries, caller, campaign).await?;
     let trends = trends::of_editions(state, summaries, caller, campaign, earlier, &summary).await?;
     let names = model::gather(state, campaign, audience).await?;

@@ -13,11 +13,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::cascade::Dependents;
-use crate::api::shared::{Status, Visibility};
+use crate::api::shared::{Status, Visibility, patch_row};
 use crate::auth::{MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
-use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entity, Entry};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
+use crate::journal::{self, Entry};
 use crate::schema::trainings;
 use crate::state::AppState;
 use crate::validate::search_term;
@@ -71,54 +71,29 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let page = page.validate()?;
     let q = search_term(filter.q.as_deref())?;
-    let mut query = trainings::table
-        .select(TrainingRow::as_select())
-        .order((trainings::starts_at, trainings::id))
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        let (at, id) = after.time_and_id()?;
-        query = query.filter(
-            trainings::starts_at
-                .gt(at)
-                .or(trainings::starts_at.eq(at).and(trainings::id.gt(id))),
-        );
-    }
+    let mut query = crate::keyset_page!(
+        trainings::table.select(TrainingRow::as_select()),
+        page,
+        trainings::starts_at,
+        trainings::id
+    );
     if !caller.sees_everything() {
         query = query
             .filter(trainings::status.ne(Status::Draft))
             .filter(trainings::visibility.eq(Visibility::Public));
     }
-    if let Some(v) = filter.campaign_id {
-        query = query.filter(trainings::campaign_id.eq(v));
-    }
-    if let Some(v) = filter.event_id {
-        query = query.filter(trainings::event_id.eq(v));
-    }
-    if let Some(v) = filter.subject {
-        query = query.filter(trainings::subject.eq(v));
-    }
-    if let Some(v) = filter.status {
-        query = query.filter(trainings::status.eq(v));
-    }
-    if let Some(v) = filter.visibility {
-        query = query.filter(trainings::visibility.eq(v));
-    }
-    if let Some(v) = filter.unit_id {
-        query = query.filter(trainings::provider_unit_id.eq(v));
-    }
-    if let Some(v) = filter.from {
-        query = query.filter(trainings::ends_at.ge(v));
-    }
-    if let Some(v) = filter.to {
-        query = query.filter(trainings::starts_at.lt(v));
-    }
-    if let Some(v) = filter.updated_since {
-        query = query.filter(trainings::updated_at.ge(v));
-    }
-    if let Some(q) = q {
-        query = query.filter(trainings::title.ilike(q));
-    }
+    crate::filter_by!(query,
+        filter.campaign_id => trainings::campaign_id,
+        filter.event_id => trainings::event_id,
+        filter.subject => trainings::subject,
+        filter.status => trainings::status,
+        filter.visibility => trainings::visibility,
+        filter.unit_id => trainings::provider_unit_id,
+        filter.from => trainings::ends_at: ge,
+        filter.to => trainings::starts_at: lt,
+        filter.updated_since => trainings::updated_at: ge,
+        q => trainings::title: ilike,
+    );
     let rows: Vec<TrainingRow> = query.load(&mut state.conn().await?).await?;
     let items: Vec<Training> = rows.into_iter().map(Training::from).collect();
     Page::from_rows(items, &page, |t: &Training| {
@@ -223,37 +198,8 @@ pub async fn update(
     } else {
         Subject::Training
     };
-    let mut conn = state.conn().await?;
-    let training = conn
-        .transaction::<_, AppError, _>(async move |conn| {
-            let before = load_for_update(conn, *id).await?;
-            // Refuse callers who may not touch the row before looking at what they send.
-            authorize(&principal, subject, &[Some(before.provider_unit_id)])?;
-            let input = merge_patch::merged(&TrainingInput::from(&before), &patch.0)?;
-            let auth = authorize(
-                &principal,
-                subject,
-                &[Some(before.provider_unit_id), Some(input.provider_unit_id)],
-            )?;
-            if_match.check(&before)?;
-            if input.campaign_id != before.campaign_id {
-                return Err(AppError::invalid_field("campaign_id", "cannot be changed"));
-            }
-            let values = input.validate(conn).await?;
-            let row: TrainingRow = diesel::update(trainings::table.find(before.id))
-                .set((&values, trainings::updated_at.eq(diesel::dsl::now)))
-                .returning(TrainingRow::as_returning())
-                .get_result(conn)
-                .await?;
-            let after = Training::from(row);
-            let e = entry(
-                Entry::updated(Entity::Training, after.id, &before, &after)?,
-                &after,
-            );
-            journal::record(conn, &auth, &[e]).await?;
-            Ok(after)
-        })
-        .await?;
+    let training: Training =
+        patch_row(&state, &principal, subject, *id, &if_match, &patch.0).await?;
     json_ok(&req, &training)
 }
 
@@ -286,10 +232,7 @@ pub async fn remove(
         diesel::delete(trainings::table.find(before.id))
             .execute(conn)
             .await?;
-        entries.push(entry(
-            Entry::deleted(Entity::Training, before.id, &before)?,
-            &before,
-        ));
+        entries.push(Entry::delete_of(&before)?);
         journal::record(conn, &auth, &entries).await
     })
     .await?;

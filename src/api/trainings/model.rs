@@ -8,13 +8,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::shared::{
-    Status, Venue, Visibility, check_campaign_area, check_event_campaign, default_status,
-    default_visibility,
+    Lockable, Patchable, Status, Venue, Visibility, check_campaign_area, check_event_campaign,
+    default_status, default_visibility, keep_campaign,
 };
 use crate::api::tallies::Category;
 use crate::auth::Authorized;
 use crate::error::AppResult;
-use crate::journal::{self, Entity, Entry};
+use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::trainings;
 use crate::validate::{Checks, plausible_time};
 
@@ -297,8 +297,12 @@ impl Training {
     }
 }
 
-pub(super) fn entry(e: Entry, t: &Training) -> Entry {
-    e.campaign(t.campaign_id).owner(Some(t.provider_unit_id))
+impl Journaled for Training {
+    const ENTITY: Entity = Entity::Training;
+
+    fn row_key(&self) -> RowKey {
+        RowKey::new(self.id, Some(self.campaign_id), Some(self.provider_unit_id))
+    }
 }
 
 pub async fn of_event(conn: &mut AsyncPgConnection, event_id: Uuid) -> AppResult<Vec<Training>> {
@@ -322,10 +326,38 @@ pub async fn detach_event(conn: &mut AsyncPgConnection, before: Training) -> App
         .get_result(conn)
         .await?;
     let after = Training::from(row);
-    Ok(entry(
-        Entry::updated(Entity::Training, after.id, &before, &after)?,
-        &after,
-    ))
+    Entry::update_of(&before, &after)
+}
+
+impl Lockable for Training {
+    type Key = Uuid;
+
+    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Training> {
+        load_for_update(conn, id).await
+    }
+}
+
+impl Patchable for Training {
+    type Input = TrainingInput;
+
+    fn new_owners(input: &mut TrainingInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
+        vec![Some(input.provider_unit_id)]
+    }
+
+    async fn store(
+        conn: &mut AsyncPgConnection,
+        before: &Training,
+        input: TrainingInput,
+    ) -> AppResult<Training> {
+        keep_campaign(before.campaign_id, input.campaign_id)?;
+        let values = input.validate(conn).await?;
+        let row: TrainingRow = diesel::update(trainings::table.find(before.id))
+            .set((&values, trainings::updated_at.eq(diesel::dsl::now)))
+            .returning(TrainingRow::as_returning())
+            .get_result(conn)
+            .await?;
+        Ok(Training::from(row))
+    }
 }
 
 pub(super) async fn load_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Training> {
@@ -352,14 +384,6 @@ pub async fn insert(
         .get_result(conn)
         .await?;
     let training = Training::from(row);
-    journal::record(
-        conn,
-        auth,
-        &[entry(
-            Entry::created(Entity::Training, training.id, &training)?,
-            &training,
-        )],
-    )
-    .await?;
+    journal::record(conn, auth, &[Entry::create_of(&training)?]).await?;
     Ok(training)
 }

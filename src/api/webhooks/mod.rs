@@ -16,10 +16,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::changes::{latest_seq, visible_types};
+use crate::api::shared::{Lockable, Removable, authorize_patch, remove_row};
 use crate::auth::{Authorized, Principal, Role, Subject, authorize};
 use crate::error::{AppError, AppResult};
-use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
-use crate::journal::{self, Entity, Entry};
+use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
+use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::{webhook_deliveries, webhook_subscriptions};
 use crate::state::AppState;
 use crate::validate::Checks;
@@ -212,8 +213,29 @@ fn new_secret() -> AppResult<String> {
     ))
 }
 
-fn entry(e: Entry, w: &Webhook) -> Entry {
-    e.owner(w.unit_id)
+impl Journaled for Webhook {
+    const ENTITY: Entity = Entity::Webhook;
+
+    fn row_key(&self) -> RowKey {
+        RowKey::new(self.id, None, self.unit_id)
+    }
+}
+
+impl Lockable for Webhook {
+    type Key = Uuid;
+
+    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Webhook> {
+        load_any(conn, id, true).await
+    }
+}
+
+impl Removable for Webhook {
+    async fn delete(conn: &mut AsyncPgConnection, webhook: &Webhook) -> AppResult<()> {
+        diesel::delete(webhook_subscriptions::table.find(webhook.id))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 }
 
 /// Non-admins see their unit's subscriptions only; others' are "not found".
@@ -255,15 +277,14 @@ fn merge(
     patch: &serde_json::Value,
     if_match: &IfMatch,
 ) -> AppResult<(WebhookInput, Authorized)> {
-    authorize(principal, Subject::Webhook, &[current.unit_id])?;
-    let input = merge_patch::merged(&WebhookInput::from(current), patch)?;
-    let auth = authorize(
+    authorize_patch(
         principal,
         Subject::Webhook,
-        &[current.unit_id, input.unit_id],
-    )?;
-    if_match.check(current)?;
-    Ok((input, auth))
+        current,
+        patch,
+        if_match,
+        |input: &mut WebhookInput| vec![input.unit_id],
+    )
 }
 
 /// List webhook subscriptions.
@@ -278,14 +299,11 @@ pub async fn list(
     page: web::Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let page = page.validate()?;
-    let mut query = webhook_subscriptions::table
-        .select(Webhook::as_select())
-        .order(webhook_subscriptions::id)
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(webhook_subscriptions::id.gt(after.id()?));
-    }
+    let mut query = crate::keyset_page!(
+        webhook_subscriptions::table.select(Webhook::as_select()),
+        page,
+        webhook_subscriptions::id
+    );
     if !principal.is_admin() {
         match principal.unit_id {
             Some(unit) => query = query.filter(webhook_subscriptions::unit_id.eq(unit)),
@@ -347,12 +365,7 @@ pub async fn create(
                 .returning(Webhook::as_returning())
                 .get_result(conn)
                 .await?;
-            journal::record(
-                conn,
-                &auth,
-                &[entry(Entry::created(Entity::Webhook, w.id, &w)?, &w)],
-            )
-            .await?;
+            journal::record(conn, &auth, &[Entry::create_of(&w)?]).await?;
             Ok(w)
         })
         .await?;
@@ -458,15 +471,7 @@ pub async fn update(
                 }
                 _ => after,
             };
-            journal::record(
-                conn,
-                &auth,
-                &[entry(
-                    Entry::updated(Entity::Webhook, after.id, &before, &after)?,
-                    &after,
-                )],
-            )
-            .await?;
+            journal::record(conn, &auth, &[Entry::update_of(&before, &after)?]).await?;
             Ok(after)
         })
         .await?;
@@ -484,25 +489,7 @@ pub async fn remove(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let before = load_any(conn, *id, true).await?;
-        let auth = authorize(&principal, Subject::Webhook, &[before.unit_id])?;
-        if_match.check(&before)?;
-        diesel::delete(webhook_subscriptions::table.find(before.id))
-            .execute(conn)
-            .await?;
-        journal::record(
-            conn,
-            &auth,
-            &[entry(
-                Entry::deleted(Entity::Webhook, before.id, &before)?,
-                &before,
-            )],
-        )
-        .await
-    })
-    .await?;
+    remove_row::<Webhook>(&state, &principal, Subject::Webhook, *id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -562,9 +549,7 @@ pub async fn deliveries(
     if let Some(after) = &page.after {
         query = query.filter(webhook_deliveries::id.lt(after.seq()?));
     }
-    if let Some(ok) = filter.succeeded {
-        query = query.filter(webhook_deliveries::succeeded.eq(ok));
-    }
+    crate::filter_by!(query, filter.succeeded => webhook_deliveries::succeeded);
     let rows = query.load(&mut conn).await?;
     Page::from_rows(rows, &page, |d: &Delivery| Cursor::by_seq(d.id)).respond(&req)
 }

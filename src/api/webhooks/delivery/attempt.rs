@@ -15,11 +15,11 @@ use super::HTTP_TIMEOUT;
 use super::claim::Claimed;
 use crate::api::changes::ChangeRow;
 use crate::api::webhooks::ssrf::GuardedResolver;
-use crate::api::webhooks::{Webhook, decode_secret, entry, load_any};
+use crate::api::webhooks::{Webhook, decode_secret, load_any};
 use crate::auth::policy::Authorized;
 use crate::error::{AppError, AppResult};
 use crate::http::Cursor;
-use crate::journal::{self, Entity, Entry};
+use crate::journal::{self, Entry};
 use crate::schema::{changes, webhook_deliveries, webhook_subscriptions};
 use crate::state::AppState;
 
@@ -228,10 +228,7 @@ async fn disable(conn: &mut AsyncPgConnection, id: uuid::Uuid, reason: &str) -> 
             .returning(Webhook::as_returning())
             .get_result(conn)
             .await?;
-        let change = entry(
-            Entry::updated(Entity::Webhook, id, &before, &after)?,
-            &after,
-        );
+        let change = Entry::update_of(&before, &after)?;
         journal::record(conn, &Authorized::system("webhook-delivery"), &[change]).await
     })
     .await
