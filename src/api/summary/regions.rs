@@ -145,7 +145,8 @@ async fn compute(
         .select((campaigns::id, campaigns::region_code))
         .load(&mut conn)
         .await?;
-    let per_campaign = campaign_figures(state, cache, &mut conn, &found).await?;
+    drop(conn);
+    let per_campaign = campaign_figures(state, cache, &found).await?;
     let mut total = Figures::default();
     let mut by_child: BTreeMap<String, Figures> = BTreeMap::new();
     for ((_, region_code), figures) in found.iter().zip(&per_campaign) {
@@ -175,7 +176,6 @@ async fn compute(
 async fn campaign_figures(
     state: &AppState,
     cache: &SummaryCache,
-    conn: &mut crate::db::DbConn,
     found: &[(Uuid, Option<String>)],
 ) -> AppResult<Vec<Arc<Figures>>> {
     // Stamps first: a change after this point leaves the kept figures stale, never wrong.
@@ -200,6 +200,9 @@ async fn campaign_figures(
             groups: missing.iter().map(Uuid::to_string).collect(),
             campaigns: missing,
         };
+        // On the primary: a replica that has not replayed a change its stamp counts would
+        // have these figures kept as fresh.
+        let mut conn = crate::replica::on_primary(state.conn()).await?;
         conn.build_transaction()
             .read_only()
             .repeatable_read()
