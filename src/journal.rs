@@ -276,7 +276,31 @@ pub async fn record(
     .bind::<Array<Nullable<Text>>, _>(&afters)
     .execute(conn)
     .await?;
+    record_changes(conn, entries).await
+}
 
+/// Records `entries` whose audit rows the writer inserted itself, as a set operation in its
+/// own statement (the bulk tally upsert): the Idempotency-Key and the change feed, as
+/// [`record`] does. Call it last in the write's transaction.
+pub async fn record_audited(
+    conn: &mut AsyncPgConnection,
+    auth: &Authorized,
+    entries: &[Entry],
+) -> AppResult<()> {
+    if let Some(ticket) = &auth.actor().idempotency {
+        crate::idempotency::claim(conn, ticket).await?;
+    }
+    if entries.is_empty() {
+        return Ok(());
+    }
+    record_changes(conn, entries).await
+}
+
+/// The change-feed rows of `entries`, in commit order.
+async fn record_changes(conn: &mut AsyncPgConnection, entries: &[Entry]) -> AppResult<()> {
+    use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
+    let types: Vec<&str> = entries.iter().map(|e| e.entity.as_str()).collect();
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
     // The lock (held to commit) makes sequence order commit order; the notification, like
     // `NOTIFY`, is only delivered at commit, and names the campaigns touched so caches of
     // other campaigns stay. One round trip for both.

@@ -1,9 +1,15 @@
-//! The upsert of many valid tallies at once (PUT, batch, CSV import): three multi-row
-//! statements whatever the number of rows, and the one-at-a-time turn of bulk ingestion.
+//! The upsert of many valid tallies at once (PUT, batch, CSV import) as set operations, and
+//! the one-at-a-time turn of bulk ingestion.
+//!
+//! The rows travel as one array per column (`unnest`), not through `COPY`: diesel-async 0.9
+//! offers no `COPY FROM STDIN` and keeps its `tokio_postgres::Client` private, and a second
+//! connection could not share the transaction. One statement with a dozen array binds does
+//! what a staging table would: the tallies, their history and their audit rows are written
+//! by one `INSERT ... SELECT ... ON CONFLICT` and two data-modifying CTEs, whatever the
+//! number of rows, and nothing is serialized row by row on this side.
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Date, Int4, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -12,10 +18,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::draft::{NaturalKey, TallyDraft, ValidTally, prepare};
-use super::model::{Category, Measure, Source, Tally, created_entry, record_history};
+use super::model::{Source, Tally};
 use crate::auth::{Authorized, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::journal::{self, Entity, Entry};
+use crate::journal::{self, Entity, Entry, Op};
 use crate::schema::tallies;
 use crate::state::AppState;
 
@@ -28,16 +34,79 @@ pub enum Outcome {
 }
 
 #[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+#[derive(QueryableByName)]
 struct Upserted {
     #[diesel(embed)]
     tally: Tally,
     #[diesel(sql_type = Bool)]
     inserted: bool,
+    #[diesel(sql_type = Bool)]
+    unchanged: bool,
 }
 
-const COLUMNS: &str = "tallies.id, tallies.campaign_id, tallies.event_id, tallies.training_id, tallies.category, \
-     tallies.measure, tallies.count, tallies.tally_date, tallies.reporting_unit_id, tallies.source, tallies.note, \
-     tallies.created_at, tallies.updated_at";
+/// Locks the rows that exist, in key order (the order of the arrays): "before" is then exact,
+/// and concurrent writers of the same keys queue up instead of deadlocking.
+const LOCK: &str = "SELECT tallies.id FROM tallies \
+     JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::uuid[]) \
+       AS k(subject_id, category, measure, tally_date, reporting_unit_id) \
+       USING (subject_id, category, measure, tally_date, reporting_unit_id) \
+     ORDER BY subject_id, category, measure, tally_date, reporting_unit_id \
+     FOR UPDATE OF tallies";
+
+/// The upsert, in one statement. `before` reads the rows locked by [`LOCK`] (`$18`; every part
+/// of a statement sees the snapshot taken before it, so these are the values before the write;
+/// a row committed by another writer since then has no "before", as its values are unknown); history gets
+/// a row where a count is new or changed; the audit log one row per tally written, in input
+/// order, with the tallies as JSON the way serde writes [`Tally`] (times in UTC with `Z` and
+/// the fraction in groups of three digits, as chrono does), so audit rows look alike whoever
+/// wrote them. Returns the rows written, then the unchanged ones.
+const UPSERT: &str = "WITH input AS (SELECT * FROM unnest($1::int4[], $2::uuid[], $3::uuid[], $4::uuid[], \
+         $5::uuid[], $6::text[], $7::text[], $8::int4[], $9::date[], $10::uuid[], $11::text[], $12::text[]) \
+       AS i(ord, id, campaign_id, event_id, training_id, category, measure, count, tally_date, \
+            reporting_unit_id, source, note)), \
+     before AS (SELECT i.ord, t.* FROM input i JOIN tallies t \
+       ON t.subject_id = coalesce(i.event_id, i.training_id) AND t.category = i.category \
+      AND t.measure = i.measure AND t.tally_date = i.tally_date AND t.reporting_unit_id = i.reporting_unit_id \
+       WHERE t.id = ANY($18::uuid[])), \
+     written AS (INSERT INTO tallies (id, campaign_id, event_id, training_id, category, measure, count, \
+                                      tally_date, reporting_unit_id, source, note) \
+       SELECT id, campaign_id, event_id, training_id, category, measure, count, tally_date, \
+              reporting_unit_id, source, note FROM input \
+       ON CONFLICT ON CONSTRAINT tallies_natural_key DO UPDATE \
+         SET count = EXCLUDED.count, note = EXCLUDED.note, source = EXCLUDED.source, updated_at = now() \
+         WHERE (tallies.count, tallies.note) IS DISTINCT FROM (EXCLUDED.count, EXCLUDED.note) \
+       RETURNING tallies.*, (xmax = 0) AS inserted), \
+     history AS (INSERT INTO tally_history (tally_id, count, changed_by) \
+       SELECT w.id, w.count, $13 FROM written w LEFT JOIN before b ON b.id = w.id \
+       WHERE b.count IS DISTINCT FROM w.count), \
+     audit AS (INSERT INTO audit_log (actor, actor_token_id, actor_role, actor_unit_id, type, entity_id, op, \
+                                      owner_unit_id, before, after, request_id) \
+       SELECT $13, $14, $15, $16, 'tally', w.id, CASE WHEN w.inserted THEN 'create' ELSE 'update' END, \
+              w.reporting_unit_id, \
+              CASE WHEN b.id IS NOT NULL THEN to_jsonb(b) - 'ord' - 'subject_id' || jsonb_build_object( \
+                'created_at', regexp_replace(to_char(b.created_at AT TIME ZONE 'UTC', \
+                  'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '(\\.000000|000)$', '') || 'Z', \
+                'updated_at', regexp_replace(to_char(b.updated_at AT TIME ZONE 'UTC', \
+                  'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '(\\.000000|000)$', '') || 'Z') END, \
+              to_jsonb(w) - 'inserted' - 'subject_id' || jsonb_build_object( \
+                'created_at', regexp_replace(to_char(w.created_at AT TIME ZONE 'UTC', \
+                  'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '(\\.000000|000)$', '') || 'Z', \
+                'updated_at', regexp_replace(to_char(w.updated_at AT TIME ZONE 'UTC', \
+                  'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '(\\.000000|000)$', '') || 'Z'), \
+              $17 \
+       FROM written w LEFT JOIN before b ON b.id = w.id LEFT JOIN input i ON i.id = w.id \
+       ORDER BY coalesce(b.ord, i.ord)) \
+     SELECT id, campaign_id, event_id, training_id, category, measure, count, tally_date, reporting_unit_id, \
+            source, note, created_at, updated_at, inserted, false AS unchanged FROM written \
+     UNION ALL \
+     SELECT id, campaign_id, event_id, training_id, category, measure, count, tally_date, reporting_unit_id, \
+            source, note, created_at, updated_at, false, true FROM before b \
+       WHERE NOT EXISTS (SELECT FROM written w WHERE w.id = b.id)";
 
 /// Creates or replaces `rows` by natural key; returns each row's tally and what happened to
 /// it, in input order. Counts that change are added to the history; only real changes are
@@ -52,118 +121,79 @@ pub async fn upsert(
     }
     // Every writer takes rows in the same (key) order, so concurrent batches that share keys
     // wait for each other instead of deadlocking.
-    let mut sorted: Vec<&ValidTally> = rows.iter().collect();
-    sorted.sort_by_key(|r| r.key());
-    let subjects: Vec<Uuid> = sorted.iter().map(|r| r.subject()).collect();
-    let categories: Vec<Category> = sorted.iter().map(|r| r.category).collect();
-    let measures: Vec<Measure> = sorted.iter().map(|r| r.measure).collect();
-    let dates: Vec<NaiveDate> = sorted.iter().map(|r| r.tally_date).collect();
-    let units: Vec<Uuid> = sorted.iter().map(|r| r.reporting_unit_id).collect();
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| rows[i].key());
+    let sorted: Vec<&ValidTally> = order.iter().map(|&i| &rows[i]).collect();
+    macro_rules! column {
+        ($f:expr) => {
+            sorted.iter().map($f).collect::<Vec<_>>()
+        };
+    }
+    let (categories, measures, dates) = (
+        column!(|r| r.category),
+        column!(|r| r.measure),
+        column!(|r| r.tally_date),
+    );
+    let units = column!(|r| r.reporting_unit_id);
+    let locked: Vec<Locked> = diesel::sql_query(LOCK)
+        .bind::<Array<SqlUuid>, _>(column!(|r| r.subject()))
+        .bind::<Array<Text>, _>(&categories)
+        .bind::<Array<Text>, _>(&measures)
+        .bind::<Array<Date>, _>(&dates)
+        .bind::<Array<SqlUuid>, _>(&units)
+        .load(conn)
+        .await?;
 
-    // Lock what exists, so "before" is exact and concurrent upserts of a key queue up.
-    let existing: Vec<Tally> = diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM tallies \
-         JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::uuid[]) \
-           AS k(subject_id, category, measure, tally_date, reporting_unit_id) \
-           USING (subject_id, category, measure, tally_date, reporting_unit_id) \
-         ORDER BY subject_id, category, measure, tally_date, reporting_unit_id \
-         FOR UPDATE OF tallies"
-    ))
-    .bind::<Array<SqlUuid>, _>(&subjects)
-    .bind::<Array<Text>, _>(&categories)
-    .bind::<Array<Text>, _>(&measures)
-    .bind::<Array<Date>, _>(&dates)
-    .bind::<Array<SqlUuid>, _>(&units)
-    .load(conn)
-    .await?;
-    let before: HashMap<NaturalKey, Tally> =
-        existing.into_iter().map(|t| (key_of(&t), t)).collect();
-
-    let ids: Vec<Uuid> = sorted.iter().map(|_| Uuid::now_v7()).collect();
-    let campaigns: Vec<Uuid> = sorted.iter().map(|r| r.campaign_id).collect();
-    let event_ids: Vec<Option<Uuid>> = sorted.iter().map(|r| r.event_id).collect();
-    let training_ids: Vec<Option<Uuid>> = sorted.iter().map(|r| r.training_id).collect();
-    let counts: Vec<i32> = sorted.iter().map(|r| r.count).collect();
-    let sources: Vec<Source> = sorted.iter().map(|r| r.source).collect();
-    let notes: Vec<Option<&str>> = sorted.iter().map(|r| r.note.as_deref()).collect();
-    let written: Vec<Upserted> = diesel::sql_query(format!(
-        "INSERT INTO tallies (id, campaign_id, event_id, training_id, category, measure, count, tally_date, \
-                              reporting_unit_id, source, note) \
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], \
-                              $7::int4[], $8::date[], $9::uuid[], $10::text[], $11::text[]) \
-         ON CONFLICT ON CONSTRAINT tallies_natural_key DO UPDATE \
-           SET count = EXCLUDED.count, note = EXCLUDED.note, source = EXCLUDED.source, updated_at = now() \
-           WHERE (tallies.count, tallies.note) IS DISTINCT FROM (EXCLUDED.count, EXCLUDED.note) \
-         RETURNING {COLUMNS}, (xmax = 0) AS inserted"
-    ))
-    .bind::<Array<SqlUuid>, _>(&ids)
-    .bind::<Array<SqlUuid>, _>(&campaigns)
-    .bind::<Array<Nullable<SqlUuid>>, _>(&event_ids)
-    .bind::<Array<Nullable<SqlUuid>>, _>(&training_ids)
-    .bind::<Array<Text>, _>(&categories)
-    .bind::<Array<Text>, _>(&measures)
-    .bind::<Array<Int4>, _>(&counts)
-    .bind::<Array<Date>, _>(&dates)
-    .bind::<Array<SqlUuid>, _>(&units)
-    .bind::<Array<Text>, _>(&sources)
-    .bind::<Array<Nullable<Text>>, _>(&notes)
-    .load(conn)
-    .await?;
+    let actor = auth.actor();
+    let written: Vec<Upserted> = diesel::sql_query(UPSERT)
+        .bind::<Array<Int4>, _>(order.iter().map(|&i| i as i32).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(column!(|_| Uuid::now_v7()))
+        .bind::<Array<SqlUuid>, _>(column!(|r| r.campaign_id))
+        .bind::<Array<Nullable<SqlUuid>>, _>(column!(|r| r.event_id))
+        .bind::<Array<Nullable<SqlUuid>>, _>(column!(|r| r.training_id))
+        .bind::<Array<Text>, _>(categories)
+        .bind::<Array<Text>, _>(measures)
+        .bind::<Array<Int4>, _>(column!(|r| r.count))
+        .bind::<Array<Date>, _>(dates)
+        .bind::<Array<SqlUuid>, _>(units)
+        .bind::<Array<Text>, _>(column!(|r| r.source))
+        .bind::<Array<Nullable<Text>>, _>(column!(|r| r.note.as_deref()))
+        .bind::<Text, _>(&actor.subject)
+        .bind::<Nullable<SqlUuid>, _>((!actor.token_id.is_nil()).then_some(actor.token_id))
+        .bind::<Text, _>(actor.role.as_str())
+        .bind::<Nullable<SqlUuid>, _>(actor.unit_id)
+        .bind::<Nullable<Text>, _>(actor.request_id.as_deref())
+        .bind::<Array<SqlUuid>, _>(locked.into_iter().map(|l| l.id).collect::<Vec<_>>())
+        .load(conn)
+        .await?;
     let mut written: HashMap<NaturalKey, Upserted> =
         written.into_iter().map(|u| (key_of(&u.tally), u)).collect();
 
     let mut results = Vec::with_capacity(rows.len());
-    let mut history = Vec::new();
     let mut entries = Vec::new();
     for row in &rows {
-        let key = row.key();
-        let old = before.get(&key);
-        match written.remove(&key) {
-            Some(Upserted {
-                tally,
-                inserted: true,
-            }) => {
-                history.push((tally.id, tally.count));
-                entries.push(created_entry(&tally)?);
-                results.push((tally, Outcome::Created));
-            }
-            Some(Upserted {
-                tally,
-                inserted: false,
-            }) => {
-                // With no "before", a concurrent request created the row after our lock; its
-                // count is unknown here, so record ours.
-                if old.is_none_or(|o| o.count != tally.count) {
-                    history.push((tally.id, tally.count));
-                }
-                let entry = match old {
-                    Some(o) => Entry::updated(Entity::Tally, tally.id, o, &tally)?,
-                    // Created by a concurrent request after our lock: we changed a row we
-                    // never saw, so the update has no "before".
-                    None => Entry {
-                        op: journal::Op::Update,
-                        ..Entry::created(Entity::Tally, tally.id, &tally)?
-                    },
-                };
+        let (tally, outcome) = match written.remove(&row.key()) {
+            Some(u) if u.unchanged => (u.tally, Outcome::Unchanged),
+            Some(u) => {
+                let op = if u.inserted { Op::Create } else { Op::Update };
                 entries.push(
-                    entry
-                        .campaign(tally.campaign_id)
-                        .owner(Some(tally.reporting_unit_id)),
+                    Entry::new(Entity::Tally, u.tally.id, op)
+                        .campaign(u.tally.campaign_id)
+                        .owner(Some(u.tally.reporting_unit_id)),
                 );
-                results.push((tally, Outcome::Updated));
-            }
-            None => {
-                let tally = match old {
-                    Some(o) => o.clone(),
-                    // Created by a concurrent request after our lock, with the same values.
-                    None => find_by_key(conn, &key).await?,
+                let outcome = if u.inserted {
+                    Outcome::Created
+                } else {
+                    Outcome::Updated
                 };
-                results.push((tally, Outcome::Unchanged));
+                (u.tally, outcome)
             }
-        }
+            // Created by a concurrent request after our lock, with the same values.
+            None => (find_by_key(conn, &row.key()).await?, Outcome::Unchanged),
+        };
+        results.push((tally, outcome));
     }
-    record_history(conn, &history, &auth.actor().subject).await?;
-    journal::record(conn, auth, &entries).await?;
+    journal::record_audited(conn, auth, &entries).await?;
     Ok(results)
 }
 
