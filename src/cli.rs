@@ -266,7 +266,11 @@ async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), Str
     };
     // Migrations (above), the change listener and the webhook worker use the primary only;
     // the probe decides, in the background, whether anonymous reads may use the replica.
-    let read_probe = crate::replica::spawn_probe(state.clone(), database_url.to_string());
+    let read_probe = crate::replica::spawn_probe(
+        state.reads.clone(),
+        state.change_signal.clone(),
+        database_url.to_string(),
+    );
     let worker = crate::api::webhooks::Worker::start(state.clone());
     let (stop_listening, stopped) = tokio::sync::watch::channel(false);
     let listener = actix_web::rt::spawn(crate::change_signal::listen(

@@ -40,14 +40,10 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
-use actix_web::middleware::Next;
-use actix_web::{Error, web};
 use diesel::sql_types::{BigInt, Bool, Nullable};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
@@ -56,7 +52,6 @@ use utoipa::ToSchema;
 
 use crate::change_signal::ChangeSignal;
 use crate::db::DbPool;
-use crate::state::AppState;
 
 /// How often the probe looks at both servers.
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(250);
@@ -211,25 +206,6 @@ impl ReadRouting {
     }
 }
 
-/// Marks anonymous reads; see the module's documentation.
-pub async fn middleware(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let replica = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|state| state.reads.is_configured());
-    // Any Authorization header, valid or not, counts as a caller with a token: token holders
-    // read their own writes, and an invalid token is answered from the primary too.
-    let anonymous = matches!(*req.method(), Method::GET | Method::HEAD)
-        && !req.headers().contains_key(header::AUTHORIZATION);
-    if replica && anonymous {
-        anonymous_read(next.call(req)).await
-    } else {
-        next.call(req).await
-    }
-}
-
 /// Stops the probe when dropped or when [`ProbeHandle::stop`] is called.
 pub struct ProbeHandle {
     stop: watch::Sender<bool>,
@@ -242,10 +218,14 @@ impl ProbeHandle {
 }
 
 /// Starts the probe on a task of its own (a no-op task without `DATABASE_READ_URL`).
-pub fn spawn_probe(state: web::Data<AppState>, primary_url: String) -> ProbeHandle {
+pub fn spawn_probe(
+    reads: Arc<ReadRouting>,
+    signal: Arc<ChangeSignal>,
+    primary_url: String,
+) -> ProbeHandle {
     let (stop, stopped) = watch::channel(false);
-    if state.reads.is_configured() {
-        actix_web::rt::spawn(probe(state, primary_url, stopped));
+    if reads.is_configured() {
+        actix_web::rt::spawn(probe(reads, signal, primary_url, stopped));
     }
     ProbeHandle { stop }
 }
@@ -319,8 +299,12 @@ impl History {
     }
 }
 
-async fn probe(state: web::Data<AppState>, primary_url: String, mut stop: watch::Receiver<bool>) {
-    let reads = &state.reads;
+async fn probe(
+    reads: Arc<ReadRouting>,
+    signal: Arc<ChangeSignal>,
+    primary_url: String,
+    mut stop: watch::Receiver<bool>,
+) {
     let Some(read_url) = reads.read_url.clone() else {
         return;
     };
@@ -338,7 +322,7 @@ async fn probe(state: web::Data<AppState>, primary_url: String, mut stop: watch:
         }
         // The epoch first, then the primary's position, then the replica's: see the module's
         // documentation for why this order verifies the epoch.
-        let epoch = state.change_signal.epoch();
+        let epoch = signal.epoch();
         let primary_lsn = match sample(&mut primary, &primary_url).await {
             Ok(p) if !p.in_recovery => p.lsn,
             Ok(_) => None,

@@ -87,7 +87,7 @@ pub fn build_app(
         .default_service(web::to(no_route))
         // Innermost first: a request passes these bottom-up. The read route is innermost so
         // that its scope holds exactly the handler (and its extractors).
-        .wrap(from_fn(crate::replica::middleware))
+        .wrap(from_fn(crate::middleware::read_routing::middleware))
         .wrap(from_fn(idempotency::middleware))
         .wrap(from_fn(rate_limit::middleware))
         .wrap(from_fn(metrics::middleware))

@@ -23,7 +23,7 @@ pub struct AppState {
     pub change_signal: Arc<ChangeSignal>,
     pub readiness: ReadinessProbe,
     /// The read replica, if any, and whether the current request may use it.
-    pub reads: ReadRouting,
+    pub reads: Arc<ReadRouting>,
 }
 
 impl AppState {
@@ -34,11 +34,11 @@ impl AppState {
             metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
             change_signal: Arc::default(),
             readiness: ReadinessProbe::default(),
-            reads: ReadRouting::new(
+            reads: Arc::new(ReadRouting::new(
                 config.database_read_url.as_deref(),
                 config.pool_size,
                 std::time::Duration::from_millis(config.read_max_lag_ms),
-            )?,
+            )?),
             config: Arc::new(config),
             schema_version: crate::db::latest_migration_version(),
         })

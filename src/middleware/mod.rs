@@ -6,5 +6,6 @@ pub mod idempotency;
 pub mod locale;
 pub mod metrics;
 pub mod rate_limit;
+pub mod read_routing;
 pub mod request_id;
 pub mod route_info;

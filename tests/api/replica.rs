@@ -23,7 +23,11 @@ async fn app_on(replica: &Replica, max_lag_ms: u64) -> (TestApp, ProbeHandle, St
         config.read_max_lag_ms = max_lag_ms;
     })
     .await;
-    let probe = spawn_probe(app.state.clone(), app.db.url());
+    let probe = spawn_probe(
+        app.state.reads.clone(),
+        app.state.change_signal.clone(),
+        app.db.url(),
+    );
     let campaign = id_of(&app.campaign("gaozhou-2014").await).to_string();
     let host = app.unit("高州市教育局").await;
     // The database was created on the primary (from a template): the replica must have
