@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::shared::{Lockable, Patchable, patch_row};
+use crate::api::shared::{Lockable, Patchable, is_region_code, patch_row, region_prefix};
 use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
@@ -171,25 +171,6 @@ impl CampaignInput {
             status: self.status,
         })
     }
-}
-
-pub fn is_region_code(s: &str) -> bool {
-    s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The part of a division code its subdivisions share: `440000` (a province) → `44`,
-/// `440900` (a prefecture) → `4409`, `440981` (a county) → itself. `None` if not a code.
-pub fn region_prefix(code: &str) -> Option<&str> {
-    if !is_region_code(code) {
-        return None;
-    }
-    Some(if code.ends_with("0000") {
-        &code[..2]
-    } else if code.ends_with("00") {
-        &code[..4]
-    } else {
-        code
-    })
 }
 
 fn is_slug(s: &str) -> bool {

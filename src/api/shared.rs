@@ -241,3 +241,23 @@ pub async fn remove_row<R: Removable>(
     })
     .await
 }
+
+/// The part of a division code its subdivisions share: `440000` (a province) → `44`,
+/// `440900` (a prefecture) → `4409`, `440981` (a county) → itself. `None` if not a code.
+pub fn region_prefix(code: &str) -> Option<&str> {
+    if !is_region_code(code) {
+        return None;
+    }
+    Some(if code.ends_with("0000") {
+        &code[..2]
+    } else if code.ends_with("00") {
+        &code[..4]
+    } else {
+        code
+    })
+}
+
+/// A six-digit division code (GB/T 2260).
+pub fn is_region_code(s: &str) -> bool {
+    s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())
+}

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::SummaryCache;
 use super::figures::{self, Figures, Groups};
 use super::{Coverage, EventCounts, MediaCounts, Participants, RoleCounts, TrainingCounts};
-use crate::api::campaigns::region_prefix;
+use crate::api::shared::region_prefix;
 use crate::auth::MaybePrincipal;
 use crate::error::{AppError, AppResult};
 use crate::http::json_ok;
