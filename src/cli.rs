@@ -11,6 +11,7 @@ use crate::api::tokens::{self, TokenKind, TokenSpec};
 use crate::auth::Role;
 use crate::auth::policy::Authorized;
 use crate::config::Config;
+use crate::db::Lanes;
 use crate::embedded::EmbeddedCluster;
 use crate::router::{AppData, build_app};
 use crate::state::AppState;
@@ -145,7 +146,7 @@ fn run_with_database(command: Command) -> Result<(), String> {
                         ttl_days,
                     },
             } => {
-                let state = app_data(config, &database_url)?.state;
+                let state = app_data(config, &database_url, 0)?.state;
                 let token = issue_token(&state, role, name, unit, ttl_days).await?;
                 println!("{token}");
                 Ok(())
@@ -153,7 +154,7 @@ fn run_with_database(command: Command) -> Result<(), String> {
             Command::Seed {
                 data: SeedCommand::Gaozhou2014,
             } => {
-                let state = app_data(config, &database_url)?.state;
+                let state = app_data(config, &database_url, 0)?.state;
                 let summary = crate::seed::gaozhou::load(&state)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -170,7 +171,7 @@ fn run_with_database(command: Command) -> Result<(), String> {
                         seed,
                     },
             } => {
-                let state = app_data(config, &database_url)?.state;
+                let state = app_data(config, &database_url, 0)?.state;
                 let params = crate::seed::synthetic::Params {
                     events,
                     tallies,
@@ -186,10 +187,14 @@ fn run_with_database(command: Command) -> Result<(), String> {
     })
 }
 
-fn app_data(config: Config, database_url: &str) -> Result<AppData, String> {
+/// The state for a command; `serve` gives each of its `workers` a lane of connections too.
+fn app_data(config: Config, database_url: &str, workers: usize) -> Result<AppData, String> {
     let secret = config.resolve_jwt_secret()?;
     let pool = crate::db::build_pool(database_url, config.pool_size)?;
-    Ok(AppData::new(AppState::new(pool, &secret, config)?))
+    let lanes = Lanes::build(database_url, workers, config.pool_size)?;
+    let mut state = AppState::new(pool, &secret, config)?;
+    state.lanes = lanes;
+    Ok(AppData::new(state))
 }
 
 async fn issue_token(
@@ -241,7 +246,8 @@ async fn issue_token(
 
 async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), String> {
     let bind = config.bind.clone();
-    let data = app_data(config, database_url)?;
+    let workers = std::thread::available_parallelism().map_or(2, usize::from);
+    let data = app_data(config, database_url, workers)?;
     let state = data.state.clone();
     if demo {
         let summary = crate::seed::gaozhou::load(&state)
@@ -254,11 +260,16 @@ async fn serve(config: Config, database_url: &str, demo: bool) -> Result<(), Str
     }
     actix_web::rt::spawn(housekeeping(data.clone()));
     let app_data = data.clone();
-    let server = HttpServer::new(move || build_app(app_data.clone()))
-        .bind(&bind)
-        .map_err(|e| format!("cannot listen on {bind}: {e}"))?
-        .shutdown_timeout(10)
-        .run();
+    let server = HttpServer::new(move || {
+        // Runs on each worker's thread, before it serves anything.
+        Lanes::claim_for_this_thread();
+        build_app(app_data.clone())
+    })
+    .workers(workers)
+    .bind(&bind)
+    .map_err(|e| format!("cannot listen on {bind}: {e}"))?
+    .shutdown_timeout(10)
+    .run();
     log::info!("listening on http://{bind} (docs at http://{bind}/swagger-ui/)");
     let metrics_server = match state.config.metrics_bind.clone() {
         Some(metrics_bind) => Some(metrics_listener(state.clone(), &metrics_bind)?),

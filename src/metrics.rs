@@ -110,14 +110,15 @@ impl Metrics {
     }
 
     /// The text exposition, with the gauges read now (none of them from the database).
-    pub fn render(&self, pool: &DbPool) -> String {
-        let status = pool.status();
-        for (name, value) in [
-            ("max", status.max_size),
-            ("open", status.size),
-            ("idle", status.available),
-            ("waiting", status.waiting),
-        ] {
+    pub fn render<'a>(&self, pools: impl Iterator<Item = &'a DbPool>) -> String {
+        let mut totals = [("max", 0), ("open", 0), ("idle", 0), ("waiting", 0)];
+        for status in pools.map(DbPool::status) {
+            totals[0].1 += status.max_size;
+            totals[1].1 += status.size;
+            totals[2].1 += status.available;
+            totals[3].1 += status.waiting;
+        }
+        for (name, value) in totals {
             self.pool
                 .with_label_values(&[name])
                 .set(i64::try_from(value).unwrap_or(i64::MAX));

@@ -16,7 +16,37 @@ use uuid::Uuid;
 use crate::change_signal::{ChangeSignal, Stamp};
 use crate::error::AppResult;
 
-type Slot<V> = Arc<tokio::sync::Mutex<Option<(Stamp, Arc<V>)>>>;
+type Slot<V> = Arc<SlotState<V>>;
+
+/// One key's value, read without waiting while it is current; `computing` lets one request
+/// at a time compute a new value while the others wait for it.
+struct SlotState<V> {
+    latest: Mutex<Option<(Stamp, Arc<V>)>>,
+    computing: tokio::sync::Mutex<()>,
+}
+
+impl<V> Default for SlotState<V> {
+    fn default() -> Self {
+        SlotState {
+            latest: Mutex::new(None),
+            computing: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl<V> SlotState<V> {
+    fn current(&self, stamp: Stamp, fresh: &impl Fn(&V) -> bool) -> Option<Arc<V>> {
+        let latest = self.latest.lock().ok()?;
+        let (at, value) = latest.as_ref()?;
+        (*at == stamp && fresh(value)).then(|| value.clone())
+    }
+
+    fn keep(&self, stamp: Stamp, value: Arc<V>) {
+        if let Ok(mut latest) = self.latest.lock() {
+            *latest = Some((stamp, value));
+        }
+    }
+}
 
 pub struct ReadCache<V> {
     slots: Mutex<HashMap<(Uuid, String), Slot<V>>>,
@@ -97,17 +127,18 @@ impl<V> ReadCache<V> {
             return compute.await.map(Arc::new);
         };
         let slot = self.slot(campaign, key);
-        let mut entry = slot.lock().await;
-        if let Some((at, value)) = entry.as_ref()
-            && *at == stamp
-            && fresh(value)
-        {
-            return Ok(value.clone());
+        // The hot path: a current value is served under a short lock, no queue.
+        if let Some(value) = slot.current(stamp, &fresh) {
+            return Ok(value);
+        }
+        let _turn = slot.computing.lock().await;
+        if let Some(value) = slot.current(stamp, &fresh) {
+            return Ok(value);
         }
         // Read from the primary, or from a replica verified to hold every change the stamp
         // counts: a lagging replica's value would be kept as fresh (see `replica.rs`).
         let value = Arc::new(crate::replica::for_cache(compute).await?);
-        *entry = Some((stamp, value.clone()));
+        slot.keep(stamp, value.clone());
         Ok(value)
     }
 
@@ -115,10 +146,14 @@ impl<V> ReadCache<V> {
         let Ok(mut slots) = self.slots.lock() else {
             return Arc::default();
         };
-        if slots.len() >= self.max_keys && !slots.contains_key(&(campaign, key.to_owned())) {
+        let wanted = (campaign, key.to_owned());
+        if let Some(slot) = slots.get(&wanted) {
+            return slot.clone();
+        }
+        if slots.len() >= self.max_keys {
             slots.clear();
         }
-        slots.entry((campaign, key.to_owned())).or_default().clone()
+        slots.entry(wanted).or_default().clone()
     }
 }
 

@@ -7,13 +7,15 @@ use std::sync::Arc;
 use crate::auth::jwt::JwtKeys;
 use crate::change_signal::ChangeSignal;
 use crate::config::Config;
-use crate::db::{DbConn, DbPool, ReadinessProbe};
+use crate::db::{DbConn, DbPool, Lanes, ReadinessProbe};
 use crate::error::AppResult;
 use crate::metrics::Metrics;
 use crate::replica::ReadRouting;
 
 pub struct AppState {
+    /// For background tasks and commands; request handlers use their worker's lane.
     pub pool: DbPool,
+    pub lanes: Lanes,
     pub jwt: JwtKeys,
     pub config: Arc<Config>,
     /// The schema version this binary needs (for `/readyz`).
@@ -30,6 +32,7 @@ impl AppState {
     pub fn new(pool: DbPool, jwt_secret: &str, config: Config) -> Result<Self, String> {
         Ok(AppState {
             pool,
+            lanes: Lanes::none(),
             jwt: JwtKeys::new(jwt_secret.as_bytes())?,
             metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
             change_signal: Arc::default(),
@@ -58,6 +61,12 @@ impl AppState {
             }
         }
         self.metrics.checked_out("primary");
-        crate::db::conn(&self.pool).await
+        let pool = self.lanes.for_this_thread().unwrap_or(&self.pool);
+        crate::db::conn(pool).await
+    }
+
+    /// Every primary pool: the shared one and the workers' lanes.
+    pub fn pools(&self) -> impl Iterator<Item = &DbPool> {
+        std::iter::once(&self.pool).chain(self.lanes.pools())
     }
 }

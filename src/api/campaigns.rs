@@ -315,7 +315,8 @@ impl CampaignIndex {
         id_or_slug: &str,
     ) -> AppResult<Arc<Campaign>> {
         if caller.sees_everything() {
-            return Ok(Arc::new(find(&mut *state.conn().await?, id_or_slug).await?));
+            let found = Box::pin(async { find(&mut *state.conn().await?, id_or_slug).await });
+            return Ok(Arc::new(found.await?));
         }
         self.find_cached(state, id_or_slug).await
     }
@@ -332,7 +333,8 @@ impl CampaignIndex {
         }
         // A miss reads the primary: what is kept here is read before its stamp, which a
         // lagging replica's row would not match (see `replica.rs`).
-        crate::replica::on_primary(self.find_uncached(state, id_or_slug)).await
+        // Boxed: the database's future is large, and would be copied with every cached read.
+        crate::replica::on_primary(Box::pin(self.find_uncached(state, id_or_slug))).await
     }
 
     async fn find_uncached(&self, state: &AppState, id_or_slug: &str) -> AppResult<Arc<Campaign>> {

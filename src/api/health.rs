@@ -84,7 +84,7 @@ pub async fn metrics(state: web::Data<AppState>, _caller: Principal) -> HttpResp
 
 /// The metrics page (also served, without a token, on `LEARNWEEK_METRICS_BIND`).
 pub async fn exposition(state: &AppState) -> HttpResponse {
-    let text = state.metrics.render(&state.pool);
+    let text = state.metrics.render(state.pools());
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text)

@@ -1,8 +1,10 @@
 //! Strong ETags computed from the representation, `If-None-Match` (304) and `If-Match` (412).
 
+use actix_web::body::MessageBody;
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use futures_util::future::{Ready, ready};
 use serde::Serialize;
@@ -50,6 +52,16 @@ pub fn tagged_response(
     body: Vec<u8>,
 ) -> HttpResponse {
     let etag = etag_of_bytes(&body);
+    respond_tagged(req, status, content_type, etag, body)
+}
+
+fn respond_tagged(
+    req: &HttpRequest,
+    status: StatusCode,
+    content_type: HeaderValue,
+    etag: String,
+    body: impl MessageBody + 'static,
+) -> HttpResponse {
     let is_read = req.method() == Method::GET || req.method() == Method::HEAD;
     if is_read && status == StatusCode::OK && none_match(req, &etag) {
         return HttpResponse::NotModified()
@@ -60,6 +72,34 @@ pub fn tagged_response(
         .insert_header((header::ETAG, etag))
         .insert_header((header::CONTENT_TYPE, content_type))
         .body(body)
+}
+
+/// A JSON representation serialized and tagged once, for answers kept in memory: serving it
+/// again costs neither serialization nor hashing.
+pub struct TaggedJson {
+    body: Bytes,
+    etag: String,
+}
+
+impl TaggedJson {
+    pub fn new<T: Serialize>(value: &T) -> AppResult<Self> {
+        let body = serde_json::to_vec(value).map_err(AppError::internal)?;
+        Ok(TaggedJson {
+            etag: etag_of_bytes(&body),
+            body: Bytes::from(body),
+        })
+    }
+
+    /// 200 with the body, or 304 when `If-None-Match` matches.
+    pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
+        respond_tagged(
+            req,
+            StatusCode::OK,
+            mime_json(),
+            self.etag.clone(),
+            self.body.clone(),
+        )
+    }
 }
 
 pub fn json_ok<T: Serialize>(req: &HttpRequest, value: &T) -> AppResult<HttpResponse> {

@@ -6,6 +6,7 @@ pub mod conditional;
 pub mod extractor_errors;
 pub mod merge_patch;
 pub mod pagination;
+pub mod timestamp;
 
 pub use body::{BodyLimit, JsonBody};
 pub use conditional::{IfMatch, created, json_ok, json_response};

@@ -17,10 +17,8 @@ pub async fn middleware(
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let res = next.call(req).await?;
     if let Some(metrics) = metrics {
-        let route = res
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".into());
+        let route =
+            super::route_info::matched_pattern(res.request()).unwrap_or_else(|| "unmatched".into());
         metrics.observe(
             res.request().method().as_str(),
             &route,

@@ -116,7 +116,7 @@ pub async fn middleware(
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let route = req
         .app_data::<web::Data<RouteTable>>()
-        .and_then(|routes| routes.lookup(&req).cloned());
+        .and_then(|routes| routes.lookup(&req));
     let (Some(state), Some(route)) = (state, route) else {
         // Unknown routes answer 404/405 without work; nothing to protect.
         return Ok(next.call(req).await?.map_into_boxed_body());

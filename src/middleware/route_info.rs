@@ -5,7 +5,10 @@
 //! must be treated as it.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
+use actix_web::HttpMessage;
+use actix_web::HttpRequest;
 use actix_web::dev::ServiceRequest;
 use actix_web::http::Method;
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -59,16 +62,46 @@ impl RouteTable {
     }
 
     /// The route `req` will be routed to: its path as the router sees it (percent-decoded
-    /// where actix decodes), matched against the app's resource patterns.
-    pub fn lookup(&self, req: &ServiceRequest) -> Option<&RouteInfo> {
-        let path = req.match_info().get_ref().path();
-        let pattern = req.resource_map().match_pattern(path)?;
-        let method = if req.method() == Method::HEAD {
-            Method::GET
-        } else {
-            req.method().clone()
-        };
-        self.routes.get(&(method, pattern))
+    /// where actix decodes), matched against the app's resource patterns. Found once per
+    /// request and kept in its extensions: matching runs the patterns, and each middleware
+    /// asks.
+    pub fn lookup(&self, req: &ServiceRequest) -> Option<RouteInfo> {
+        matched(req, Some(self)).route.clone()
+    }
+}
+
+/// The route a request matched: its pattern (for metrics) and what the middlewares decide by.
+#[derive(Debug)]
+pub struct Matched {
+    pub pattern: Option<String>,
+    pub route: Option<RouteInfo>,
+}
+
+/// The route `req` matched; `table` describes the routes (without it, the pattern only).
+pub fn matched(req: &ServiceRequest, table: Option<&RouteTable>) -> Rc<Matched> {
+    if let Some(found) = req.extensions().get::<Rc<Matched>>() {
+        return found.clone();
+    }
+    let path = req.match_info().get_ref().path();
+    let pattern = req.resource_map().match_pattern(path);
+    let method = if req.method() == Method::HEAD {
+        Method::GET
+    } else {
+        req.method().clone()
+    };
+    let route = pattern
+        .as_ref()
+        .and_then(|pattern| table?.routes.get(&(method, pattern.clone())).cloned());
+    let found = Rc::new(Matched { pattern, route });
+    req.extensions_mut().insert(found.clone());
+    found
+}
+
+/// The pattern a handled request matched, as found by [`matched`] before it was handled.
+pub fn matched_pattern(req: &HttpRequest) -> Option<String> {
+    match req.extensions().get::<Rc<Matched>>() {
+        Some(found) => found.pattern.clone(),
+        None => req.match_pattern(),
     }
 }
 

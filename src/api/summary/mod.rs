@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::api::campaigns::{Campaign, CampaignIndex};
 use crate::auth::MaybePrincipal;
 use crate::error::{AppError, AppResult};
-use crate::http::conditional::tagged_response;
+use crate::http::conditional::{TaggedJson, tagged_response};
 use crate::http::json_ok;
 use crate::read_cache::{KeyIndex, ReadCache};
 use crate::state::AppState;
@@ -82,12 +82,22 @@ pub async fn summary(
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let campaign = index.find_for(&state, &caller, &id).await?;
-    let figures = summary_for(&state, &cache, &caller, &campaign).await?;
+    // Boxed: the computation's future is large, and an unboxed one would be copied on every
+    // request, the cached ones included.
+    let figures = async { Box::pin(summary_for(&state, &cache, &caller, &campaign)).await };
     let mut res = if wants_csv(&req) {
         let csv = header::HeaderValue::from_static("text/csv; charset=utf-8");
-        tagged_response(&req, StatusCode::OK, csv, to_csv(&figures)?)
+        tagged_response(&req, StatusCode::OK, csv, to_csv(&*figures.await?)?)
+    } else if caller.sees_everything() {
+        json_ok(&req, &*figures.await?)?
     } else {
-        json_ok(&req, &*figures)?
+        let signal = &state.change_signal;
+        let rendered = async { TaggedJson::new(&*figures.await?) };
+        (cache
+            .json
+            .get_or_compute(signal, campaign.id, "summary", rendered)
+            .await?)
+            .respond(&req)
     };
     res.headers_mut()
         .insert(header::VARY, header::HeaderValue::from_static("Accept"));
@@ -98,6 +108,8 @@ pub async fn summary(
 pub struct SummaryCache {
     /// Per campaign.
     pub summaries: ReadCache<Summary>,
+    /// Per campaign, as the public is sent it.
+    pub json: ReadCache<TaggedJson>,
     /// Per region and year, while nothing changed anywhere.
     pub regions: ReadCache<RegionSummary>,
     /// Per campaign (by id), while it is unchanged: what regions are summed from.
@@ -108,6 +120,7 @@ impl Default for SummaryCache {
     fn default() -> Self {
         SummaryCache {
             summaries: ReadCache::new(10_000),
+            json: ReadCache::new(10_000),
             regions: ReadCache::new(1_000),
             figures: KeyIndex::new(20_000),
         }
