@@ -166,24 +166,31 @@ impl Listed for Account {
 }
 
 crate::resource_handlers! {
-    Account, tag = "accounts", key id: Uuid = (("id" = Uuid, Path));
+    #[resource(Account, tag = "accounts", key id: Uuid = (("id" = Uuid, Path)))]
 
+    #[list("listAccounts", "/accounts", token, AccountFilter, "A page of accounts")]
     /// List accounts.
     ///
     /// Roles: admin.
-    list = list("listAccounts", "/accounts", token, AccountFilter, "A page of accounts");
-    create = custom();
+    fn list;
 
+    #[custom]
+    fn create;
+
+    #[show("getAccount", "/accounts/{id}", token, "The account")]
     /// Get an account.
     ///
     /// Roles: admin.
-    show = show("getAccount", "/accounts/{id}", token, "The account");
-    update = custom();
+    fn show;
 
+    #[custom]
+    fn update;
+
+    #[delete("deleteAccount", "/accounts/{id}", "Deleted")]
     /// Delete an account; its tokens stop working at once.
     ///
     /// Roles: admin.
-    remove = delete("deleteAccount", "/accounts/{id}", "Deleted");
+    fn remove;
 }
 
 /// Create an account.

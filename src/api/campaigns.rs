@@ -429,36 +429,44 @@ pub async fn insert_row(
 }
 
 crate::resource_handlers! {
-    Campaign, tag = "campaigns",
-    key id: String = (("id" = String, Path, description = "Campaign id (UUID) or slug"));
+    #[resource(
+        Campaign, tag = "campaigns",
+        key id: String =
+            (("id" = String, Path, description = "Campaign id (UUID) or slug"))
+    )]
 
+    #[list("listCampaigns", "/campaigns", public, CampaignFilter,
+        "A page of campaigns, oldest first")]
     /// List campaigns.
     ///
     /// Roles: anyone, including anonymous callers.
-    list = list("listCampaigns", "/campaigns", public, CampaignFilter,
-        "A page of campaigns, oldest first");
+    fn list;
 
+    #[create("createCampaign", "/campaigns", CampaignInput, "Created",
+        "URL of the new campaign")]
     /// Create a campaign.
     ///
     /// Roles: admin.
-    create = create("createCampaign", "/campaigns", CampaignInput, "Created",
-        "URL of the new campaign");
+    fn create;
 
+    #[show("getCampaign", "/campaigns/{id}", public, "The campaign")]
     /// Get a campaign by id or slug.
     ///
     /// Roles: anyone, including anonymous callers.
-    show = show("getCampaign", "/campaigns/{id}", public, "The campaign");
+    fn show;
 
+    #[update("updateCampaign", "/campaigns/{id}", CampaignInput, "RFC 7396 merge patch of a CampaignInput",
+        json!({"status": "active"}), "The changed campaign")]
     /// Change a campaign (JSON merge patch).
     ///
     /// Roles: admin.
-    update = update("updateCampaign", "/campaigns/{id}", CampaignInput, "RFC 7396 merge patch of a CampaignInput",
-        json!({"status": "active"}), "The changed campaign");
+    fn update;
 
+    #[delete("deleteCampaign", "/campaigns/{id}", "Deleted")]
     /// Delete a campaign. Refused (409) while events, trainings, tallies or media reports refer to it.
     ///
     /// Roles: admin.
-    remove = delete("deleteCampaign", "/campaigns/{id}", "Deleted");
+    fn remove;
 }
 
 #[cfg(test)]

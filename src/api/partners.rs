@@ -161,25 +161,33 @@ impl Listed for Partner {
 }
 
 crate::resource_handlers! {
-    Partner, tag = "partners", key path: (String, Uuid) =
-        (("id" = String, Path, description = "Campaign id or slug"), ("unit_id" = Uuid, Path));
+    #[resource(
+        Partner, tag = "partners",
+        key path: (String, Uuid) =
+            (("id" = String, Path, description = "Campaign id or slug"), ("unit_id" = Uuid, Path))
+    )]
 
+    #[list_in_campaign("listPartners", "/campaigns/{id}/partners", public, PartnerFilter,
+        "A page of partners")]
     /// The campaign's partner units.
     ///
     /// Roles: anyone, including anonymous callers.
-    list = list_in_campaign("listPartners", "/campaigns/{id}/partners", public, PartnerFilter,
-        "A page of partners");
+    fn list;
 
+    #[show("getPartner", "/campaigns/{id}/partners/{unit_id}", public, "The partner")]
     /// One unit's part in the campaign.
     ///
     /// Roles: anyone, including anonymous callers.
-    show = show("getPartner", "/campaigns/{id}/partners/{unit_id}", public, "The partner");
-    put_partner = custom();
+    fn show;
 
+    #[custom]
+    fn put_partner;
+
+    #[delete("deletePartner", "/campaigns/{id}/partners/{unit_id}", "Removed")]
     /// Remove a unit from the campaign's partners.
     ///
     /// Roles: admin.
-    remove = delete("deletePartner", "/campaigns/{id}/partners/{unit_id}", "Removed");
+    fn remove;
 }
 
 /// Set a unit's role in the campaign: 201 when it becomes a partner, 200 when changed.

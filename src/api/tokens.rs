@@ -248,15 +248,20 @@ impl Listed for TokenInfo {
 }
 
 crate::resource_handlers! {
-    TokenInfo, tag = "tokens", key id: Uuid = (("id" = Uuid, Path));
+    #[resource(TokenInfo, tag = "tokens", key id: Uuid = (("id" = Uuid, Path)))]
 
+    #[list("listTokens", "/tokens", token, TokenFilter, "A page of tokens")]
     /// List tokens (no secrets).
     ///
     /// Roles: admin.
-    list = list("listTokens", "/tokens", token, TokenFilter, "A page of tokens");
-    create = custom();
-    show = custom();
-    revoke = custom();
+    fn list;
+
+    #[custom]
+    fn create;
+    #[custom]
+    fn show;
+    #[custom]
+    fn revoke;
 }
 
 /// Get a token's record.

@@ -155,31 +155,36 @@ impl NewRow for UnitInput {
 pub use crate::api::crud::insert;
 
 crate::resource_handlers! {
-    Unit, tag = "units", key id: Uuid = (("id" = Uuid, Path));
+    #[resource(Unit, tag = "units", key id: Uuid = (("id" = Uuid, Path)))]
 
+    #[list("listUnits", "/units", public, UnitFilter, "A page of units, oldest first")]
     /// List units.
     ///
     /// Roles: anyone, including anonymous callers.
-    list = list("listUnits", "/units", public, UnitFilter, "A page of units, oldest first");
+    fn list;
 
+    #[create("createUnit", "/units", UnitInput, "Created", "URL of the new unit")]
     /// Create a unit.
     ///
     /// Roles: admin.
-    create = create("createUnit", "/units", UnitInput, "Created", "URL of the new unit");
+    fn create;
 
+    #[show("getUnit", "/units/{id}", public, "The unit")]
     /// Get a unit.
     ///
     /// Roles: anyone, including anonymous callers.
-    show = show("getUnit", "/units/{id}", public, "The unit");
+    fn show;
 
+    #[update("updateUnit", "/units/{id}", UnitInput, "RFC 7396 merge patch of a UnitInput",
+        json!({"short_name": "市教育局"}), "The changed unit")]
     /// Change a unit (JSON merge patch).
     ///
     /// Roles: admin.
-    update = update("updateUnit", "/units/{id}", UnitInput, "RFC 7396 merge patch of a UnitInput",
-        json!({"short_name": "市教育局"}), "The changed unit");
+    fn update;
 
+    #[delete("deleteUnit", "/units/{id}", "Deleted")]
     /// Delete a unit. Refused (409) while anything refers to it (events, partners, accounts, ...).
     ///
     /// Roles: admin.
-    remove = delete("deleteUnit", "/units/{id}", "Deleted");
+    fn remove;
 }

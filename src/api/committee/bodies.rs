@@ -44,37 +44,45 @@ impl Listed for Body {
 }
 
 crate::resource_handlers! {
-    Body, tag = "committee", key path: (String, Uuid) =
-        (("id" = String, Path, description = "Campaign id or slug"), ("body_id" = Uuid, Path));
+    #[resource(
+        Body, tag = "committee",
+        key path: (String, Uuid) =
+            (("id" = String, Path, description = "Campaign id or slug"), ("body_id" = Uuid, Path))
+    )]
 
+    #[list_in_campaign("listCommitteeBodies", "/campaigns/{id}/committee/bodies",
+        public, BodyFilter, "A page of committee bodies")]
     /// The committee's bodies, as a flat list (the tree is `GET .../committee`).
     ///
     /// Roles: anyone.
-    list_bodies = list_in_campaign("listCommitteeBodies", "/campaigns/{id}/committee/bodies",
-        public, BodyFilter, "A page of committee bodies");
+    fn list_bodies;
 
+    #[create_in_campaign("createCommitteeBody", "/campaigns/{id}/committee/bodies",
+        BodyInput, "Created: the new committee body")]
     /// Add a committee body.
     ///
     /// Roles: admin.
-    create_body = create_in_campaign("createCommitteeBody", "/campaigns/{id}/committee/bodies",
-        BodyInput, "Created: the new committee body");
+    fn create_body;
 
+    #[show("getCommitteeBody", "/campaigns/{id}/committee/bodies/{body_id}", public,
+        "The committee body")]
     /// A committee body.
     ///
     /// Roles: anyone.
-    show_body = show("getCommitteeBody", "/campaigns/{id}/committee/bodies/{body_id}", public,
-        "The committee body");
+    fn show_body;
 
+    #[update("updateCommitteeBody", "/campaigns/{id}/committee/bodies/{body_id}",
+        BodyInput, "RFC 7396 merge patch of a BodyInput", json!({"name": "活动周工作联络小组"}),
+        "The changed committee body")]
     /// Change a committee body (JSON merge patch).
     ///
     /// Roles: admin.
-    update_body = update("updateCommitteeBody", "/campaigns/{id}/committee/bodies/{body_id}",
-        BodyInput, "RFC 7396 merge patch of a BodyInput", json!({"name": "活动周工作联络小组"}),
-        "The changed committee body");
+    fn update_body;
 
+    #[delete("deleteCommitteeBody", "/campaigns/{id}/committee/bodies/{body_id}",
+        "Removed")]
     /// Remove a committee body and its members. Refused (409) while it has sub-bodies.
     ///
     /// Roles: admin.
-    remove_body = delete("deleteCommitteeBody", "/campaigns/{id}/committee/bodies/{body_id}",
-        "Removed");
+    fn remove_body;
 }

@@ -53,33 +53,42 @@ impl Listed for Member {
 }
 
 crate::resource_handlers! {
-    Member, tag = "committee", key path: (String, Uuid) =
-        (("id" = String, Path, description = "Campaign id or slug"), ("member_id" = Uuid, Path));
+    #[resource(
+        Member, tag = "committee",
+        key path: (String, Uuid) =
+            (("id" = String, Path, description = "Campaign id or slug"), ("member_id" = Uuid, Path))
+    )]
 
+    #[list_in_campaign("listCommitteeMembers", "/campaigns/{id}/committee/members",
+        public, MemberFilter, "A page of committee members")]
     /// The committee's members, as a flat list.
     ///
     /// Roles: anyone; phone and email only with a token.
-    list_members = list_in_campaign("listCommitteeMembers", "/campaigns/{id}/committee/members",
-        public, MemberFilter, "A page of committee members");
+    fn list_members;
 
+    #[create_in_campaign("createCommitteeMember",
+        "/campaigns/{id}/committee/members", MemberInput, "Created: the new committee member")]
     /// Add a committee member.
     ///
     /// Roles: admin; editor of the member's unit.
-    create_member = create_in_campaign("createCommitteeMember",
-        "/campaigns/{id}/committee/members", MemberInput, "Created: the new committee member");
+    fn create_member;
 
+    #[show("getCommitteeMember", "/campaigns/{id}/committee/members/{member_id}",
+        public, "The committee member")]
     /// A committee member.
     ///
     /// Roles: anyone; phone and email only with a token.
-    show_member = show("getCommitteeMember", "/campaigns/{id}/committee/members/{member_id}",
-        public, "The committee member");
-    update_member = custom();
+    fn show_member;
 
+    #[custom]
+    fn update_member;
+
+    #[delete("deleteCommitteeMember",
+        "/campaigns/{id}/committee/members/{member_id}", "Removed")]
     /// Remove a committee member.
     ///
     /// Roles: admin; editor of the member's unit.
-    remove_member = delete("deleteCommitteeMember",
-        "/campaigns/{id}/committee/members/{member_id}", "Removed");
+    fn remove_member;
 }
 
 /// Change a committee member (JSON merge patch).

@@ -94,30 +94,40 @@ macro_rules! removable_by_id {
 ///
 /// ```text
 /// crate::resource_handlers! {
-///     Unit, tag = "units", key id: Uuid = (("id" = Uuid, Path));
+///     #[resource(Unit, tag = "units", key id: Uuid = (("id" = Uuid, Path)))]
 ///
+///     #[list("listUnits", "/units", public, UnitFilter, "A page of units")]
 ///     /// List units. (The doc comment is the operation's summary and description.)
-///     list = list("listUnits", "/units", public, UnitFilter, "A page of units");
-///     create = create("createUnit", "/units", UnitInput, "Created: the new unit");
-///     show = show("getUnit", "/units/{id}", public, "The unit");
-///     update = update("updateUnit", "/units/{id}", UnitInput,
-///         "RFC 7396 merge patch of a UnitInput", json!({"short_name": "市教育局"}),
-///         "The changed unit");
-///     remove = delete("deleteUnit", "/units/{id}", "Deleted");
+///     fn list;
+///     #[create("createUnit", "/units", UnitInput, "Created: the new unit")]
+///     fn create;
+///     #[show("getUnit", "/units/{id}", public, "The unit")]
+///     fn show;
+///     #[update("updateUnit", "/units/{id}", UnitInput, "RFC 7396 merge patch of a UnitInput",
+///         json!({"short_name": "市教育局"}), "The changed unit")]
+///     fn update;
+///     #[delete("deleteUnit", "/units/{id}", "Deleted")]
+///     fn remove;
+///     #[custom]
+///     fn written_out_in_the_module;
 /// }
 /// ```
 ///
+/// The operation's pieces come first (operation id, route, who may read, the filter or input
+/// type, the response's description), then its doc comment, then the handler's name.
 /// `public` reads are open to anonymous callers, `token` reads to any valid token; writes
-/// always need a token. `name = custom();` registers a handler the module writes out itself.
-/// The macro also declares the module's `routes`. The module imports [`prelude`].
+/// always need a token. `#[custom]` registers a handler the module writes out itself. The
+/// macro also declares the module's `routes`, in the order declared. The module imports
+/// [`prelude`](crate::api::crud::prelude).
 #[macro_export]
 macro_rules! resource_handlers {
     (
-        $row:ident, tag = $tag:tt, key $key:ident: $key_ty:tt = $key_params:tt;
-        $($(#[doc = $doc:tt])* $name:ident = $kind:ident $args:tt;)*
+        #[resource($row:ident, tag = $tag:tt, key $key:ident: $key_ty:tt = $key_params:tt)]
+        $(#[$kind:ident $(($($args:tt)*))?] $(#[doc = $doc:tt])* fn $name:ident;)*
     ) => {
         $($crate::resource_handlers!(
-            @$kind [$row, $tag, $key, $key_ty, $key_params] [$(#[doc = $doc])*] $name $args
+            @$kind [$row, $tag, $key, $key_ty, $key_params] [$(#[doc = $doc])*] $name
+            ($($($args)*)?)
         );)*
 
         /// The resource's routes, in the order declared.

@@ -64,35 +64,40 @@ impl Listed for Event {
 }
 
 crate::resource_handlers! {
-    Event, tag = "events", key id: Uuid = (("id" = Uuid, Path));
+    #[resource(Event, tag = "events", key id: Uuid = (("id" = Uuid, Path)))]
 
+    #[list("listEvents", "/events", public, EventFilter, "A page of events")]
     /// List events, in order of start time.
     ///
     /// Roles: anyone. Anonymous callers see published, cancelled and completed public events only;
     /// any valid token sees drafts and internal events too.
-    list = list("listEvents", "/events", public, EventFilter, "A page of events");
+    fn list;
 
+    #[create("createEvent", "/events", EventInput, "Created: the new event")]
     /// Create an event.
     ///
     /// Roles: admin; editor of the host unit.
-    create = create("createEvent", "/events", EventInput, "Created: the new event");
+    fn create;
 
+    #[show("getEvent", "/events/{id}", public, "The event")]
     /// Get an event.
     ///
     /// Roles: anyone; drafts and internal events only with a token (404 otherwise).
-    show = show("getEvent", "/events/{id}", public, "The event");
+    fn show;
 
+    #[update("updateEvent", "/events/{id}", EventInput, "RFC 7396 merge patch of an EventInput",
+        json!({"status": "published"}), "The changed event")]
     /// Change an event (JSON merge patch). `campaign_id` cannot change.
     ///
     /// Roles: admin; editor of the host unit (and it cannot hand the event to another unit).
-    update = update("updateEvent", "/events/{id}", EventInput, "RFC 7396 merge patch of an EventInput",
-        json!({"status": "published"}), "The changed event");
+    fn update;
 
+    #[delete("deleteEvent", "/events/{id}", "Deleted")]
     /// Delete an event. Its tallies are deleted with it; trainings and media reports that refer to
     /// it are detached (their `event_id` becomes null). The event leaves the calendar feed and
     /// shows in the Atom feed as deleted for 30 days.
     ///
     /// Roles: admin; editor of the host unit, when every tally, training and media report it
     /// touches belongs to that unit too.
-    remove = delete("deleteEvent", "/events/{id}", "Deleted");
+    fn remove;
 }

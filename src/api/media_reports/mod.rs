@@ -70,35 +70,40 @@ impl Listed for MediaReport {
 }
 
 crate::resource_handlers! {
-    MediaReport, tag = "media-reports", key id: Uuid = (("id" = Uuid, Path));
+    #[resource(MediaReport, tag = "media-reports", key id: Uuid = (("id" = Uuid, Path)))]
 
+    #[list("listMediaReports", "/media-reports", token, MediaReportFilter,
+        "A page of media reports")]
     /// List media reports, in order of publication.
     ///
     /// Roles: any valid token.
-    list = list("listMediaReports", "/media-reports", token, MediaReportFilter,
-        "A page of media reports");
+    fn list;
 
+    #[create("createMediaReport", "/media-reports", MediaReportInput,
+        "Created: the new media report")]
     /// Log a media report.
     ///
     /// Roles: admin; editor or reporter of the owning unit (the outlet unit, or the reporting unit
     /// for outlets that are not units).
-    create = create("createMediaReport", "/media-reports", MediaReportInput,
-        "Created: the new media report");
+    fn create;
 
+    #[show("getMediaReport", "/media-reports/{id}", token, "The media report")]
     /// Get a media report.
     ///
     /// Roles: any valid token.
-    show = show("getMediaReport", "/media-reports/{id}", token, "The media report");
+    fn show;
 
+    #[update("updateMediaReport", "/media-reports/{id}",
+        MediaReportInput, "RFC 7396 merge patch of a MediaReportInput",
+        json!({"url": "https://example.org/news/1"}), "The changed media report")]
     /// Change a media report (JSON merge patch). `campaign_id` cannot change.
     ///
     /// Roles: admin; editor or reporter of the owning unit (which it cannot change).
-    update = update("updateMediaReport", "/media-reports/{id}",
-        MediaReportInput, "RFC 7396 merge patch of a MediaReportInput",
-        json!({"url": "https://example.org/news/1"}), "The changed media report");
+    fn update;
 
+    #[delete("deleteMediaReport", "/media-reports/{id}", "Deleted")]
     /// Delete a media report.
     ///
     /// Roles: admin; editor or reporter of the owning unit.
-    remove = delete("deleteMediaReport", "/media-reports/{id}", "Deleted");
+    fn remove;
 }

@@ -56,32 +56,37 @@ impl Listed for Training {
 }
 
 crate::resource_handlers! {
-    Training, tag = "trainings", key id: Uuid = (("id" = Uuid, Path));
+    #[resource(Training, tag = "trainings", key id: Uuid = (("id" = Uuid, Path)))]
 
+    #[list("listTrainings", "/trainings", public, TrainingFilter, "A page of trainings")]
     /// List trainings, in order of start time.
     ///
     /// Roles: anyone. Anonymous callers see non-draft public trainings only.
-    list = list("listTrainings", "/trainings", public, TrainingFilter, "A page of trainings");
+    fn list;
 
+    #[create("createTraining", "/trainings", TrainingInput, "Created: the new training")]
     /// Create a training.
     ///
     /// Roles: admin; editor of the provider unit.
-    create = create("createTraining", "/trainings", TrainingInput, "Created: the new training");
+    fn create;
 
+    #[show("getTraining", "/trainings/{id}", public, "The training")]
     /// Get a training.
     ///
     /// Roles: anyone; drafts and internal trainings only with a token (404 otherwise).
-    show = show("getTraining", "/trainings/{id}", public, "The training");
+    fn show;
 
+    #[update("updateTraining", "/trainings/{id}", TrainingInput, "RFC 7396 merge patch of a TrainingInput",
+        json!({"enrolled": 92, "completed": 86, "employed_after": 52}), "The changed training")]
     /// Change a training (JSON merge patch). `campaign_id` cannot change.
     ///
     /// Roles: admin; editor of the provider unit; reporter of the provider unit when the patch
     /// touches only `enrolled`, `completed` and `employed_after`.
-    update = update("updateTraining", "/trainings/{id}", TrainingInput, "RFC 7396 merge patch of a TrainingInput",
-        json!({"enrolled": 92, "completed": 86, "employed_after": 52}), "The changed training");
+    fn update;
 
+    #[delete("deleteTraining", "/trainings/{id}", "Deleted")]
     /// Delete a training and its tallies.
     ///
     /// Roles: admin; editor of the provider unit, when its tallies all belong to that unit too.
-    remove = delete("deleteTraining", "/trainings/{id}", "Deleted");
+    fn remove;
 }

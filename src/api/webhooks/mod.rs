@@ -457,18 +457,25 @@ pub async fn update(
 }
 
 crate::resource_handlers! {
-    Webhook, tag = "webhooks", key id: Uuid = (("id" = Uuid, Path));
+    #[resource(Webhook, tag = "webhooks", key id: Uuid = (("id" = Uuid, Path)))]
 
-    list = custom();
-    create = custom();
-    show = custom();
-    update = custom();
+    #[custom]
+    fn list;
+    #[custom]
+    fn create;
+    #[custom]
+    fn show;
+    #[custom]
+    fn update;
 
+    #[delete("deleteWebhook", "/webhooks/{id}", "Deleted")]
     /// Unsubscribe.
     ///
     /// Roles: admin; editor or viewer of its unit.
-    remove = delete("deleteWebhook", "/webhooks/{id}", "Deleted");
-    deliveries = custom();
+    fn remove;
+
+    #[custom]
+    fn deliveries;
 }
 
 #[derive(Debug, Queryable, Selectable, Serialize, ToSchema)]
