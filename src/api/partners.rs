@@ -147,13 +147,10 @@ impl Listed for Partner {
         scoped: &InCampaign<PartnerFilter>,
     ) -> AppResult<Vec<Self>> {
         let InCampaign { campaign, filter } = scoped;
-        let mut conn = request.state.conn().await?;
-        let campaign = campaigns::find(&mut conn, campaign).await?;
-        let of_campaign = campaign_partners::table
-            .inner_join(units::table)
-            .filter(campaign_partners::campaign_id.eq(campaign.id));
-        let selected = of_campaign.select((PartnerRow::as_select(), units::name));
-        let mut query = crate::keyset_page!(selected, request.page, campaign_partners::id);
+        let with_names = campaign_partners::table.inner_join(units::table);
+        let select = (PartnerRow::as_select(), units::name);
+        let (mut query, mut conn) =
+            crate::campaign_page!(request, campaign, with_names, campaign_partners, select);
         crate::filter_by!(query, filter.role => campaign_partners::role);
         let rows: Vec<(PartnerRow, String)> = query.load(&mut conn).await?;
         Ok(rows.into_iter().map(|(r, n)| Partner::new(r, n)).collect())

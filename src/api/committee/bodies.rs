@@ -7,7 +7,6 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::model::*;
-use crate::api::campaigns;
 use crate::api::crud::prelude::*;
 use crate::api::crud::{InCampaign, ListRequest, Listed};
 
@@ -29,12 +28,10 @@ impl Listed for Body {
         scoped: &InCampaign<BodyFilter>,
     ) -> AppResult<Vec<Self>> {
         let InCampaign { campaign, filter } = scoped;
-        let mut conn = request.state.conn().await?;
-        let campaign = campaigns::find(&mut conn, campaign).await?;
-        let of_campaign =
-            committee_bodies::table.filter(committee_bodies::campaign_id.eq(campaign.id));
-        let selected = of_campaign.select(Body::as_select());
-        let mut query = crate::keyset_page!(selected, request.page, committee_bodies::id);
+        let bodies = committee_bodies::table;
+        let select = Body::as_select();
+        let (mut query, mut conn) =
+            crate::campaign_page!(request, campaign, bodies, committee_bodies, select);
         crate::filter_by!(query,
             filter.unit_id => committee_bodies::unit_id,
             filter.kind => committee_bodies::kind,

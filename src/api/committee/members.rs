@@ -7,7 +7,6 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::model::*;
-use crate::api::campaigns;
 use crate::api::crud::prelude::*;
 use crate::api::crud::{InCampaign, ListRequest, Listed};
 use crate::api::shared::Lockable;
@@ -34,12 +33,10 @@ impl Listed for Member {
         scoped: &InCampaign<MemberFilter>,
     ) -> AppResult<Vec<Self>> {
         let InCampaign { campaign, filter } = scoped;
-        let mut conn = request.state.conn().await?;
-        let campaign = campaigns::find(&mut conn, campaign).await?;
-        let of_campaign =
-            committee_members::table.filter(committee_members::campaign_id.eq(campaign.id));
-        let selected = of_campaign.select(Member::as_select());
-        let mut query = crate::keyset_page!(selected, request.page, committee_members::id);
+        let members = committee_members::table;
+        let select = Member::as_select();
+        let (mut query, mut conn) =
+            crate::campaign_page!(request, campaign, members, committee_members, select);
         crate::filter_by!(query,
             filter.body_id => committee_members::body_id,
             filter.unit_id => committee_members::unit_id,

@@ -47,6 +47,23 @@ macro_rules! stored_by_id {
     };
 }
 
+/// The start of a list nested in a campaign: the campaign (`$campaign`, its id or slug) found
+/// on a connection of the [`ListRequest`](crate::api::crud::ListRequest), and the page of the
+/// rows `$from` (`$table`, or a join) selects as `$select` in it, by id. Evaluates to the
+/// query and the connection.
+#[macro_export]
+macro_rules! campaign_page {
+    ($request:ident, $campaign:expr, $from:expr, $table:ident, $select:expr) => {{
+        let mut conn = $request.state.conn().await?;
+        let campaign = $crate::api::campaigns::find(&mut conn, $campaign).await?;
+        let selected = $from
+            .filter($table::campaign_id.eq(campaign.id))
+            .select($select);
+        let query = $crate::keyset_page!(selected, $request.page, $table::id);
+        (query, conn)
+    }};
+}
+
 /// The one way to read a row by a query that finds at most one: `first_row!(query, conn,
 /// lock)` reads it, locked for the rest of the transaction when `lock` is
 /// [`Lock::ForUpdate`](crate::api::crud::Lock).

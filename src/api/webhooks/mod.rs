@@ -525,15 +525,10 @@ pub async fn deliveries(
     let page = page.validate()?;
     let mut conn = state.conn().await?;
     let w = load_visible(&mut conn, *id, &principal).await?;
-    let mut query = webhook_deliveries::table
+    let selected = webhook_deliveries::table
         .filter(webhook_deliveries::subscription_id.eq(w.id))
-        .select(Delivery::as_select())
-        .order(webhook_deliveries::id.desc())
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(webhook_deliveries::id.lt(after.seq()?));
-    }
+        .select(Delivery::as_select());
+    let mut query = crate::keyset_page!(selected, page, newest first webhook_deliveries::id);
     crate::filter_by!(query, filter.succeeded => webhook_deliveries::succeeded);
     let rows = query.load(&mut conn).await?;
     Page::from_rows(rows, &page, |d: &Delivery| Cursor::by_seq(d.id)).respond(&req)
