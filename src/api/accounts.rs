@@ -1,32 +1,22 @@
 //! `/accounts`: people who log in (`POST /auth/token`) to get short-lived tokens.
 //! Passwords are stored as argon2id hashes and never returned.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
-use crate::api::shared::{Lockable, Removable, remove_row};
-use crate::auth::policy::{check_role_unit, require_admin};
-use crate::auth::{Principal, Role, Subject, authorize, password};
-use crate::error::{AppError, AppResult};
-use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok, merge_patch};
+use crate::api::crud::prelude::*;
+use crate::api::crud::{ListRequest, Listed, Lock, Resource, Stored, admin_reads};
+use crate::api::shared::Lockable;
+use crate::auth::policy::check_role_unit;
+use crate::auth::{Role, Subject, authorize, password};
+use crate::error::AppError;
+use crate::http::{created, json_ok, merge_patch};
 use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::accounts;
-use crate::state::AppState;
 use crate::validate::Checks;
-
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(show)
-        .service(update)
-        .service(remove);
-}
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
@@ -75,20 +65,19 @@ impl Journaled for Account {
     }
 }
 
-impl Lockable for Account {
-    type Key = Uuid;
+crate::stored_by_id!(Account, accounts);
+crate::removable_by_id!(Account, accounts);
 
-    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Account> {
-        load(conn, id, true).await
+impl Resource for Account {
+    const SUBJECT: Subject = Subject::Account;
+    const ADMIN_ONLY: bool = true;
+
+    fn location(&self) -> String {
+        format!("/api/v1/accounts/{}", self.id)
     }
-}
 
-impl Removable for Account {
-    async fn delete(conn: &mut AsyncPgConnection, account: &Account) -> AppResult<()> {
-        diesel::delete(accounts::table.find(account.id))
-            .execute(conn)
-            .await?;
-        Ok(())
+    fn may_read(caller: &MaybePrincipal) -> AppResult<()> {
+        admin_reads(caller)
     }
 }
 
@@ -162,37 +151,46 @@ pub struct AccountFilter {
     pub unit_id: Option<Uuid>,
 }
 
-/// List accounts.
-///
-/// Roles: admin.
-#[utoipa::path(
-    tag = "accounts",
-    operation_id = "listAccounts",
-    params(PageParams, AccountFilter),
-    security(("bearer" = [])),
-    responses((status = 200, description = "A page of accounts", body = Page<Account>))
-)]
-#[get("/accounts")]
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    principal: Principal,
-    page: web::Query<PageParams>,
-    filter: web::Query<AccountFilter>,
-) -> AppResult<HttpResponse> {
-    require_admin(&principal)?;
-    let page = page.validate()?;
-    let mut query = crate::keyset_page!(
-        accounts::table.select(Account::as_select()),
-        page,
-        accounts::id
-    );
-    crate::filter_by!(query,
-        filter.role => accounts::role,
-        filter.unit_id => accounts::unit_id,
-    );
-    let rows = query.load(&mut state.conn().await?).await?;
-    Page::from_rows(rows, &page, |a: &Account| Cursor::by_id(a.id)).respond(&req)
+impl Listed for Account {
+    type Filter = AccountFilter;
+
+    async fn page(request: ListRequest<'_>, filter: &AccountFilter) -> AppResult<Vec<Self>> {
+        let selected = accounts::table.select(Account::as_select());
+        let mut query = crate::keyset_page!(selected, request.page, accounts::id);
+        crate::filter_by!(query,
+            filter.role => accounts::role,
+            filter.unit_id => accounts::unit_id,
+        );
+        Ok(query.load(&mut request.state.conn().await?).await?)
+    }
+}
+
+crate::resource_handlers! {
+    #[resource(Account, tag = "accounts", key id: Uuid = (("id" = Uuid, Path)))]
+
+    #[list("listAccounts", "/accounts", token, AccountFilter, "A page of accounts")]
+    /// List accounts.
+    ///
+    /// Roles: admin.
+    fn list;
+
+    #[custom]
+    fn create;
+
+    #[show("getAccount", "/accounts/{id}", token, "The account")]
+    /// Get an account.
+    ///
+    /// Roles: admin.
+    fn show;
+
+    #[custom]
+    fn update;
+
+    #[delete("deleteAccount", "/accounts/{id}", "Deleted")]
+    /// Delete an account; its tokens stop working at once.
+    ///
+    /// Roles: admin.
+    fn remove;
 }
 
 /// Create an account.
@@ -237,27 +235,6 @@ pub async fn create(
     created(&req, format!("/api/v1/accounts/{}", account.id), &account)
 }
 
-/// Get an account.
-///
-/// Roles: admin.
-#[utoipa::path(
-    tag = "accounts",
-    operation_id = "getAccount",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
-    responses((status = 200, description = "The account", body = Account, headers(("ETag" = String))))
-)]
-#[get("/accounts/{id}")]
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    require_admin(&principal)?;
-    json_ok(&req, &load(&mut *state.conn().await?, *id, false).await?)
-}
-
 /// Change an account (JSON merge patch; `password` sets a new one). Changing the role, unit,
 /// password or disabling the account revokes its current sessions.
 ///
@@ -281,7 +258,7 @@ pub async fn update(
     patch: JsonBody<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
     let auth = authorize(&principal, Subject::Account, &[])?;
-    let current = load(&mut *state.conn().await?, *id, false).await?;
+    let current = Account::read(&mut *state.conn().await?, *id, Lock::No).await?;
     let mut input: AccountInput = merge_patch::merged(&AccountInput::from(&current), &patch.0)?;
     input.validate(&mut *state.conn().await?, false).await?;
     // Hashing takes tens of milliseconds: no pooled connection waits for it.
@@ -294,7 +271,7 @@ pub async fn update(
         .conn()
         .await?
         .transaction::<_, AppError, _>(async move |conn| {
-            let before = load(conn, current.id, true).await?;
+            let before = Account::lock(conn, current.id).await?;
             if_match.check(&before)?;
             if before.updated_at != current.updated_at {
                 // Changed meanwhile: apply the patch to what is there now.
@@ -323,35 +300,4 @@ pub async fn update(
         })
         .await?;
     json_ok(&req, &account)
-}
-
-async fn load(conn: &mut AsyncPgConnection, id: Uuid, lock: bool) -> AppResult<Account> {
-    let query = accounts::table.find(id).select(Account::as_select());
-    Ok(if lock {
-        query.for_update().first(conn).await?
-    } else {
-        query.first(conn).await?
-    })
-}
-
-/// Delete an account; its tokens stop working at once.
-///
-/// Roles: admin.
-#[utoipa::path(
-    tag = "accounts",
-    operation_id = "deleteAccount",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
-    responses((status = 204, description = "Deleted"))
-)]
-#[delete("/accounts/{id}")]
-pub async fn remove(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-    if_match: IfMatch,
-) -> AppResult<HttpResponse> {
-    authorize(&principal, Subject::Account, &[])?;
-    remove_row::<Account>(&state, &principal, Subject::Account, *id, &if_match).await?;
-    Ok(HttpResponse::NoContent().finish())
 }

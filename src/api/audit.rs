@@ -79,14 +79,8 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     require_admin(&principal)?;
     let page = page.validate()?;
-    let mut query = audit_log::table
-        .select(AuditEntry::as_select())
-        .order(audit_log::id.desc())
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(audit_log::id.lt(after.seq()?));
-    }
+    let selected = audit_log::table.select(AuditEntry::as_select());
+    let mut query = crate::keyset_page!(selected, page, newest first audit_log::id);
     crate::filter_by!(query,
         filter.entity_type.clone() => audit_log::type_,
         filter.id => audit_log::entity_id,

@@ -2,32 +2,22 @@
 
 use std::sync::Arc;
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
-use crate::api::shared::{Lockable, Patchable, is_region_code, patch_row, region_prefix};
-use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
-use crate::error::{AppError, AppResult};
-use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
-use crate::journal::{self, Entity, Entry, Journaled, Op, RowKey};
+use crate::api::crud::prelude::*;
+use crate::api::crud::{ListRequest, Listed, Lock, NewRow, Resource, Stored};
+use crate::api::shared::{Changes, Owned, Removable, is_region_code, region_prefix};
+use crate::auth::Subject;
+use crate::error::AppError;
+
+use crate::journal::{Entity, Entry, Journaled, Op, RowKey};
 use crate::read_cache::KeyIndex;
 use crate::schema::{campaign_partners, campaigns, committee_bodies, committee_members};
-use crate::state::AppState;
 use crate::validate::{Checks, search_term};
-
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(show)
-        .service(update)
-        .service(remove);
-}
 
 crate::text_enum! {
     pub enum CampaignStatus {
@@ -216,37 +206,75 @@ impl Journaled for Campaign {
     }
 }
 
-impl Lockable for Campaign {
+impl Resource for Campaign {
+    const SUBJECT: Subject = Subject::Campaign;
+    const ADMIN_ONLY: bool = true;
+
+    fn location(&self) -> String {
+        format!("/api/v1/campaigns/{}", self.id)
+    }
+}
+
+impl Stored for Campaign {
+    /// The campaign's id or slug.
     type Key = String;
 
-    /// By id or slug, as [`find`], locking the row for the rest of the transaction.
-    async fn lock(conn: &mut AsyncPgConnection, id_or_slug: String) -> AppResult<Campaign> {
-        let query = campaigns::table.select(Campaign::as_select()).for_update();
+    /// As [`find`], locking the row for the rest of the transaction when asked to.
+    async fn read(
+        conn: &mut AsyncPgConnection,
+        id_or_slug: String,
+        lock: Lock,
+    ) -> AppResult<Campaign> {
+        let selected = campaigns::table.select(Campaign::as_select());
         Ok(match Uuid::parse_str(&id_or_slug) {
-            Ok(id) => query.filter(campaigns::id.eq(id)).first(conn).await?,
+            Ok(id) => {
+                let query = selected.filter(campaigns::id.eq(id));
+                crate::first_row!(query, conn, lock)
+            }
             Err(_) => {
-                query
-                    .filter(campaigns::slug.eq(id_or_slug))
-                    .first(conn)
-                    .await?
+                let query = selected.filter(campaigns::slug.eq(id_or_slug));
+                crate::first_row!(query, conn, lock)
             }
         })
     }
 }
 
-impl Patchable for Campaign {
-    type Input = CampaignInput;
-
-    fn new_owners(_: &mut CampaignInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
-        vec![]
+impl Removable for Campaign {
+    /// Partners and the committee go with the campaign (ON DELETE CASCADE): they are recorded.
+    async fn delete(conn: &mut AsyncPgConnection, before: &Campaign) -> AppResult<Vec<Entry>> {
+        macro_rules! ids_in_campaign {
+            ($table:ident) => {
+                $table::table
+                    .filter($table::campaign_id.eq(before.id))
+                    .select($table::id)
+                    .load::<Uuid>(conn)
+                    .await?
+            };
+        }
+        let children = [
+            (Entity::Partner, ids_in_campaign!(campaign_partners)),
+            (Entity::CommitteeBody, ids_in_campaign!(committee_bodies)),
+            (Entity::CommitteeMember, ids_in_campaign!(committee_members)),
+        ];
+        diesel::delete(campaigns::table.find(before.id))
+            .execute(conn)
+            .await?;
+        let mut entries = Vec::new();
+        for (kind, ids) in children {
+            entries.extend(
+                ids.into_iter()
+                    .map(|id| Entry::new(kind, id, Op::Delete).campaign(before.id)),
+            );
+        }
+        Ok(entries)
     }
+}
 
-    async fn store(
-        conn: &mut AsyncPgConnection,
-        before: &Campaign,
-        input: CampaignInput,
-    ) -> AppResult<Campaign> {
-        let values = input.validate()?;
+impl Owned for CampaignInput {}
+
+impl Changes<Campaign> for CampaignInput {
+    async fn update(self, conn: &mut AsyncPgConnection, before: &Campaign) -> AppResult<Campaign> {
+        let values = self.validate()?;
         Ok(diesel::update(campaigns::table.find(before.id))
             .set((&values, campaigns::updated_at.eq(diesel::dsl::now)))
             .returning(Campaign::as_returning())
@@ -289,12 +317,7 @@ pub struct CampaignFilter {
 
 /// Finds a campaign by id or by slug.
 pub async fn find(conn: &mut AsyncPgConnection, id_or_slug: &str) -> AppResult<Campaign> {
-    let query = campaigns::table.select(Campaign::as_select()).into_boxed();
-    let query = match Uuid::parse_str(id_or_slug) {
-        Ok(id) => query.filter(campaigns::id.eq(id)),
-        Err(_) => query.filter(campaigns::slug.eq(id_or_slug.to_string())),
-    };
-    Ok(query.first(conn).await?)
+    Campaign::read(conn, id_or_slug.to_string(), Lock::No).await
 }
 
 /// Campaigns by id or slug, kept while unchanged (a `web::Data` of the app): readers of the
@@ -351,98 +374,49 @@ impl CampaignIndex {
     }
 }
 
-fn location(c: &Campaign) -> String {
-    format!("/api/v1/campaigns/{}", c.id)
-}
+impl Listed for Campaign {
+    type Filter = CampaignFilter;
 
-/// List campaigns.
-///
-/// Roles: anyone, including anonymous callers.
-#[utoipa::path(
-    tag = "campaigns",
-    operation_id = "listCampaigns",
-    params(PageParams, CampaignFilter),
-    security((), ("bearer" = [])),
-    responses((status = 200, body = Page<Campaign>, description = "A page of campaigns, oldest first"))
-)]
-#[get("/campaigns")]
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: MaybePrincipal,
-    page: web::Query<PageParams>,
-    filter: web::Query<CampaignFilter>,
-) -> AppResult<HttpResponse> {
-    let page = page.validate()?;
-    let q = search_term(filter.q.as_deref())?;
-    let mut query = crate::keyset_page!(
-        campaigns::table.select(Campaign::as_select()),
-        page,
-        campaigns::id
-    );
-    crate::filter_by!(query,
-        filter.status => campaigns::status,
-        filter.year => campaigns::year,
-        filter.updated_since => campaigns::updated_at: ge,
-    );
-    if let Some(code) = filter.region_code.as_deref() {
-        let prefix = region_prefix(code).ok_or_else(|| {
-            AppError::invalid_field("region_code", "must be a six-digit code, e.g. 440900")
-        })?;
-        query = query.filter(campaigns::region_code.like(format!("{prefix}%")));
-    }
-    if let Some(q) = q {
-        query = query.filter(
-            campaigns::name
-                .ilike(q.clone())
-                .or(campaigns::slug.ilike(q)),
+    async fn page(request: ListRequest<'_>, filter: &CampaignFilter) -> AppResult<Vec<Self>> {
+        let q = search_term(filter.q.as_deref())?;
+        let selected = campaigns::table.select(Campaign::as_select());
+        let mut query = crate::keyset_page!(selected, request.page, campaigns::id);
+        crate::filter_by!(query,
+            filter.status => campaigns::status,
+            filter.year => campaigns::year,
+            filter.updated_since => campaigns::updated_at: ge,
         );
+        if let Some(code) = filter.region_code.as_deref() {
+            let prefix = region_prefix(code).ok_or_else(|| {
+                AppError::invalid_field("region_code", "must be a six-digit code, e.g. 440900")
+            })?;
+            query = query.filter(campaigns::region_code.like(format!("{prefix}%")));
+        }
+        if let Some(q) = q {
+            query = query.filter(
+                campaigns::name
+                    .ilike(q.clone())
+                    .or(campaigns::slug.ilike(q)),
+            );
+        }
+        Ok(query.load(&mut request.state.conn().await?).await?)
     }
-    let rows = query.load(&mut state.conn().await?).await?;
-    Page::from_rows(rows, &page, |c: &Campaign| Cursor::by_id(c.id)).respond(&req)
 }
 
-/// Create a campaign.
-///
-/// Roles: admin.
-#[utoipa::path(
-    tag = "campaigns",
-    operation_id = "createCampaign",
-    request_body = CampaignInput,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, body = Campaign, description = "Created",
-         headers(("Location" = String, description = "URL of the new campaign"), ("ETag" = String)))
-    )
-)]
-#[post("/campaigns")]
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    principal: Principal,
-    body: JsonBody<CampaignInput>,
-) -> AppResult<HttpResponse> {
-    let auth = authorize(&principal, Subject::Campaign, &[])?;
-    let mut conn = state.conn().await?;
-    let campaign = conn
-        .transaction::<_, AppError, _>(async |conn| {
-            insert(conn, &auth, Uuid::now_v7(), body.0).await
-        })
-        .await?;
-    created(&req, location(&campaign), &campaign)
+impl NewRow for CampaignInput {
+    type Row = Campaign;
+
+    async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Campaign> {
+        let values = self.validate()?;
+        Ok(diesel::insert_into(campaigns::table)
+            .values((campaigns::id.eq(id), &values))
+            .returning(Campaign::as_returning())
+            .get_result(conn)
+            .await?)
+    }
 }
 
-/// Validates and inserts a campaign, journaled (POST and the seed loader).
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    auth: &Authorized,
-    id: Uuid,
-    input: CampaignInput,
-) -> AppResult<Campaign> {
-    let (campaign, entry) = insert_row(conn, id, input).await?;
-    journal::record(conn, auth, &[entry]).await?;
-    Ok(campaign)
-}
+pub use crate::api::crud::insert;
 
 /// The insert alone, with the journal entry for the caller to record with its others (a
 /// bulk loader records once, at its end, so the change-order lock is held only briefly).
@@ -451,129 +425,50 @@ pub async fn insert_row(
     id: Uuid,
     input: CampaignInput,
 ) -> AppResult<(Campaign, Entry)> {
-    let values = input.validate()?;
-    let campaign: Campaign = diesel::insert_into(campaigns::table)
-        .values((campaigns::id.eq(id), &values))
-        .returning(Campaign::as_returning())
-        .get_result(conn)
-        .await?;
+    let campaign = input.store(conn, id).await?;
     let entry = Entry::create_of(&campaign)?;
     Ok((campaign, entry))
 }
 
-/// Get a campaign by id or slug.
-///
-/// Roles: anyone, including anonymous callers.
-#[utoipa::path(
-    tag = "campaigns",
-    operation_id = "getCampaign",
-    params(("id" = String, Path, description = "Campaign id (UUID) or slug")),
-    security((), ("bearer" = [])),
-    responses((status = 200, description = "The campaign", body = Campaign, headers(("ETag" = String))))
-)]
-#[get("/campaigns/{id}")]
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: MaybePrincipal,
-    id: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let mut conn = state.conn().await?;
-    let campaign = find(&mut conn, &id).await?;
-    json_ok(&req, &campaign)
-}
+crate::resource_handlers! {
+    #[resource(
+        Campaign, tag = "campaigns",
+        key id: String =
+            (("id" = String, Path, description = "Campaign id (UUID) or slug"))
+    )]
 
-/// Change a campaign (JSON merge patch).
-///
-/// Roles: admin.
-#[utoipa::path(
-    tag = "campaigns",
-    operation_id = "updateCampaign",
-    params(("id" = String, Path, description = "Campaign id (UUID) or slug")),
-    request_body(content = serde_json::Value, description = "RFC 7396 merge patch of a CampaignInput",
-        content_type = "application/merge-patch+json", example = json!({"status": "active"})),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The changed campaign", body = Campaign, headers(("ETag" = String)))
-    )
-)]
-#[patch("/campaigns/{id}")]
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<String>,
-    if_match: IfMatch,
-    patch: JsonBody<serde_json::Value>,
-) -> AppResult<HttpResponse> {
-    authorize(&principal, Subject::Campaign, &[])?;
-    let campaign: Campaign = patch_row(
-        &state,
-        &principal,
-        Subject::Campaign,
-        id.into_inner(),
-        &if_match,
-        &patch.0,
-    )
-    .await?;
-    json_ok(&req, &campaign)
-}
+    #[list("listCampaigns", "/campaigns", public, CampaignFilter,
+        "A page of campaigns, oldest first")]
+    /// List campaigns.
+    ///
+    /// Roles: anyone, including anonymous callers.
+    fn list;
 
-/// Delete a campaign. Refused (409) while events, trainings, tallies or media reports refer to it.
-///
-/// Roles: admin.
-#[utoipa::path(
-    tag = "campaigns",
-    operation_id = "deleteCampaign",
-    params(("id" = String, Path, description = "Campaign id (UUID) or slug")),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted")
-    )
-)]
-#[delete("/campaigns/{id}")]
-pub async fn remove(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<String>,
-    if_match: IfMatch,
-) -> AppResult<HttpResponse> {
-    let auth = authorize(&principal, Subject::Campaign, &[])?;
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let before = Campaign::lock(conn, id.to_string()).await?;
-        if_match.check(&before)?;
-        // Partners and the committee go with the campaign (ON DELETE CASCADE); record them.
-        macro_rules! ids_in_campaign {
-            ($table:ident) => {
-                $table::table
-                    .filter($table::campaign_id.eq(before.id))
-                    .select($table::id)
-                    .load::<Uuid>(conn)
-                    .await?
-            };
-        }
-        let children = [
-            (Entity::Partner, ids_in_campaign!(campaign_partners)),
-            (Entity::CommitteeBody, ids_in_campaign!(committee_bodies)),
-            (Entity::CommitteeMember, ids_in_campaign!(committee_members)),
-        ];
-        diesel::delete(campaigns::table.find(before.id))
-            .execute(conn)
-            .await?;
-        let mut entries = Vec::new();
-        for (kind, ids) in children {
-            entries.extend(
-                ids.into_iter()
-                    .map(|id| Entry::new(kind, id, Op::Delete).campaign(before.id)),
-            );
-        }
-        entries.push(Entry::delete_of(&before)?);
-        journal::record(conn, &auth, &entries).await?;
-        Ok(())
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    #[create("createCampaign", "/campaigns", CampaignInput, "Created",
+        "URL of the new campaign")]
+    /// Create a campaign.
+    ///
+    /// Roles: admin.
+    fn create;
+
+    #[show("getCampaign", "/campaigns/{id}", public, "The campaign")]
+    /// Get a campaign by id or slug.
+    ///
+    /// Roles: anyone, including anonymous callers.
+    fn show;
+
+    #[update("updateCampaign", "/campaigns/{id}", CampaignInput, "RFC 7396 merge patch of a CampaignInput",
+        json!({"status": "active"}), "The changed campaign")]
+    /// Change a campaign (JSON merge patch).
+    ///
+    /// Roles: admin.
+    fn update;
+
+    #[delete("deleteCampaign", "/campaigns/{id}", "Deleted")]
+    /// Delete a campaign. Refused (409) while events, trainings, tallies or media reports refer to it.
+    ///
+    /// Roles: admin.
+    fn remove;
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod campaigns;
 mod cascade;
 pub mod changes;
 pub mod committee;
+pub mod crud;
 pub mod events;
 pub mod feeds;
 pub mod health;

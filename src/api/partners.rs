@@ -1,30 +1,21 @@
 //! `/campaigns/{id}/partners`: the role each unit plays in a campaign — co-host (主办),
 //! undertaker (承办) or member (成员单位) — and the one lead co-host (牵头).
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
+use actix_web::put;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use crate::api::campaigns;
-use crate::api::shared::{Lockable, Removable, remove_row};
-use crate::auth::{Authorized, MaybePrincipal, Principal, Subject, authorize};
-use crate::error::{AppError, AppResult};
-use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, json_ok, json_response};
+use crate::api::crud::prelude::*;
+use crate::api::crud::{InCampaign, ListRequest, Listed, Lock, Resource, Stored};
+use crate::auth::{Authorized, Subject, authorize};
+use crate::error::AppError;
+use crate::http::json_response;
 use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::{campaign_partners, units};
-use crate::state::AppState;
-
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(show)
-        .service(put_partner)
-        .service(remove);
-}
 
 crate::text_enum! {
     pub enum PartnerRole {
@@ -94,45 +85,50 @@ impl Journaled for Partner {
     }
 }
 
-impl Lockable for Partner {
+impl Resource for Partner {
+    const SUBJECT: Subject = Subject::Partner;
+    const ADMIN_ONLY: bool = true;
+
+    fn location(&self) -> String {
+        format!(
+            "/api/v1/campaigns/{}/partners/{}",
+            self.campaign_id, self.unit_id
+        )
+    }
+}
+
+impl Stored for Partner {
     /// The campaign's id or slug, and the unit's id.
     type Key = (String, Uuid);
 
-    async fn lock(
+    async fn read(
         conn: &mut AsyncPgConnection,
         (id, unit_id): (String, Uuid),
+        lock: Lock,
     ) -> AppResult<Partner> {
         let campaign = campaigns::find(conn, &id).await?;
-        find(conn, campaign.id, unit_id, true)
+        find(conn, campaign.id, unit_id, lock)
             .await?
             .ok_or_else(AppError::not_found)
     }
 }
 
-impl Removable for Partner {
-    async fn delete(conn: &mut AsyncPgConnection, partner: &Partner) -> AppResult<()> {
-        diesel::delete(campaign_partners::table.find(partner.id))
-            .execute(conn)
-            .await?;
-        Ok(())
-    }
-}
+crate::removable_by_id!(Partner, campaign_partners);
 
 async fn find(
     conn: &mut AsyncPgConnection,
     campaign_id: Uuid,
     unit_id: Uuid,
-    lock: bool,
+    lock: Lock,
 ) -> AppResult<Option<Partner>> {
     let query = campaign_partners::table
         .inner_join(units::table)
         .filter(campaign_partners::campaign_id.eq(campaign_id))
         .filter(campaign_partners::unit_id.eq(unit_id))
         .select((PartnerRow::as_select(), units::name));
-    let found: Option<(PartnerRow, String)> = if lock {
-        query.for_update().first(conn).await.optional()?
-    } else {
-        query.first(conn).await.optional()?
+    let found: Option<(PartnerRow, String)> = match lock {
+        Lock::ForUpdate => query.for_update().first(conn).await.optional()?,
+        Lock::No => query.first(conn).await.optional()?,
     };
     Ok(found.map(|(row, name)| Partner::new(row, name)))
 }
@@ -143,66 +139,52 @@ pub struct PartnerFilter {
     pub role: Option<PartnerRole>,
 }
 
-/// The campaign's partner units.
-///
-/// Roles: anyone, including anonymous callers.
-#[utoipa::path(
-    tag = "partners",
-    operation_id = "listPartners",
-    params(("id" = String, Path, description = "Campaign id or slug"), PageParams, PartnerFilter),
-    security((), ("bearer" = [])),
-    responses((status = 200, description = "A page of partners", body = Page<Partner>))
-)]
-#[get("/campaigns/{id}/partners")]
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: MaybePrincipal,
-    id: web::Path<String>,
-    page: web::Query<PageParams>,
-    filter: web::Query<PartnerFilter>,
-) -> AppResult<HttpResponse> {
-    let page = page.validate()?;
-    let mut conn = state.conn().await?;
-    let campaign = campaigns::find(&mut conn, &id).await?;
-    let of_campaign = campaign_partners::table
-        .inner_join(units::table)
-        .filter(campaign_partners::campaign_id.eq(campaign.id));
-    let mut query = crate::keyset_page!(
-        of_campaign.select((PartnerRow::as_select(), units::name)),
-        page,
-        campaign_partners::id
-    );
-    crate::filter_by!(query, filter.role => campaign_partners::role);
-    let rows: Vec<(PartnerRow, String)> = query.load(&mut conn).await?;
-    let items: Vec<Partner> = rows.into_iter().map(|(r, n)| Partner::new(r, n)).collect();
-    Page::from_rows(items, &page, |p: &Partner| Cursor::by_id(p.id)).respond(&req)
+impl Listed for Partner {
+    type Filter = InCampaign<PartnerFilter>;
+
+    async fn page(
+        request: ListRequest<'_>,
+        scoped: &InCampaign<PartnerFilter>,
+    ) -> AppResult<Vec<Self>> {
+        let InCampaign { campaign, filter } = scoped;
+        let with_names = campaign_partners::table.inner_join(units::table);
+        let select = (PartnerRow::as_select(), units::name);
+        let (mut query, mut conn) =
+            crate::campaign_page!(request, campaign, with_names, campaign_partners, select);
+        crate::filter_by!(query, filter.role => campaign_partners::role);
+        let rows: Vec<(PartnerRow, String)> = query.load(&mut conn).await?;
+        Ok(rows.into_iter().map(|(r, n)| Partner::new(r, n)).collect())
+    }
 }
 
-/// One unit's part in the campaign.
-///
-/// Roles: anyone, including anonymous callers.
-#[utoipa::path(
-    tag = "partners",
-    operation_id = "getPartner",
-    params(("id" = String, Path, description = "Campaign id or slug"), ("unit_id" = Uuid, Path)),
-    security((), ("bearer" = [])),
-    responses((status = 200, description = "The partner", body = Partner, headers(("ETag" = String))))
-)]
-#[get("/campaigns/{id}/partners/{unit_id}")]
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: MaybePrincipal,
-    path: web::Path<(String, Uuid)>,
-) -> AppResult<HttpResponse> {
-    let (id, unit_id) = path.into_inner();
-    let mut conn = state.conn().await?;
-    let campaign = campaigns::find(&mut conn, &id).await?;
-    let partner = find(&mut conn, campaign.id, unit_id, false)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    json_ok(&req, &partner)
+crate::resource_handlers! {
+    #[resource(
+        Partner, tag = "partners",
+        key path: (String, Uuid) =
+            (("id" = String, Path, description = "Campaign id or slug"), ("unit_id" = Uuid, Path))
+    )]
+
+    #[list_in_campaign("listPartners", "/campaigns/{id}/partners", public, PartnerFilter,
+        "A page of partners")]
+    /// The campaign's partner units.
+    ///
+    /// Roles: anyone, including anonymous callers.
+    fn list;
+
+    #[show("getPartner", "/campaigns/{id}/partners/{unit_id}", public, "The partner")]
+    /// One unit's part in the campaign.
+    ///
+    /// Roles: anyone, including anonymous callers.
+    fn show;
+
+    #[custom]
+    fn put_partner;
+
+    #[delete("deletePartner", "/campaigns/{id}/partners/{unit_id}", "Removed")]
+    /// Remove a unit from the campaign's partners.
+    ///
+    /// Roles: admin.
+    fn remove;
 }
 
 /// Set a unit's role in the campaign: 201 when it becomes a partner, 200 when changed.
@@ -239,37 +221,10 @@ pub async fn put_partner(
         })
         .await?;
     if is_new {
-        let location = format!(
-            "/api/v1/campaigns/{}/partners/{}",
-            partner.campaign_id, partner.unit_id
-        );
-        crate::http::created(&req, location, &partner)
+        crate::http::created(&req, partner.location(), &partner)
     } else {
         json_response(&req, actix_web::http::StatusCode::OK, &partner)
     }
-}
-
-/// Remove a unit from the campaign's partners.
-///
-/// Roles: admin.
-#[utoipa::path(
-    tag = "partners",
-    operation_id = "deletePartner",
-    params(("id" = String, Path, description = "Campaign id or slug"), ("unit_id" = Uuid, Path)),
-    security(("bearer" = [])),
-    responses((status = 204, description = "Removed"))
-)]
-#[delete("/campaigns/{id}/partners/{unit_id}")]
-pub async fn remove(
-    state: web::Data<AppState>,
-    principal: Principal,
-    path: web::Path<(String, Uuid)>,
-    if_match: IfMatch,
-) -> AppResult<HttpResponse> {
-    authorize(&principal, Subject::Partner, &[])?;
-    let key = path.into_inner();
-    remove_row::<Partner>(&state, &principal, Subject::Partner, key, &if_match).await?;
-    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Sets a unit's role in a campaign; returns the partner and whether it is new. Setting
@@ -295,7 +250,7 @@ pub async fn set(
         .await
         .optional()?;
     unit_exists.ok_or_else(AppError::not_found)?;
-    let before = find(conn, campaign_id, unit_id, true).await?;
+    let before = find(conn, campaign_id, unit_id, Lock::ForUpdate).await?;
     match &before {
         Some(b) => if_match.check(b)?,
         None if !if_match.is_empty() => return Err(AppError::precondition_failed()),
@@ -318,7 +273,7 @@ pub async fn set(
             .load(conn)
             .await?;
         for other in previous {
-            if let Some(old) = find(conn, campaign_id, other, true).await? {
+            if let Some(old) = find(conn, campaign_id, other, Lock::ForUpdate).await? {
                 diesel::update(campaign_partners::table.find(old.id))
                     .set((
                         campaign_partners::lead.eq(false),
@@ -326,7 +281,7 @@ pub async fn set(
                     ))
                     .execute(conn)
                     .await?;
-                let new = find(conn, campaign_id, other, false)
+                let new = find(conn, campaign_id, other, Lock::No)
                     .await?
                     .ok_or_else(AppError::not_found)?;
                 entries.push(Entry::update_of(&old, &new)?);
@@ -350,7 +305,7 @@ pub async fn set(
         ))
         .execute(conn)
         .await?;
-    let after = find(conn, campaign_id, unit_id, false)
+    let after = find(conn, campaign_id, unit_id, Lock::No)
         .await?
         .ok_or_else(AppError::not_found)?;
     entries.push(match &before {

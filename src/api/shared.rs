@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::api::cascade::Dependents;
 use crate::auth::{Authorized, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{IfMatch, merge_patch};
@@ -33,6 +34,35 @@ crate::text_enum! {
         Public = "public",
         Internal = "internal",
     }
+}
+
+/// The query both calendar lists (events and trainings, `$table`, rows read as `$row`) start
+/// from: the page in order of start time; for anonymous callers, no drafts and nothing
+/// internal; and the filters both have (campaign, status, visibility, time window, changes
+/// since, words of the title). `$request` is the [`crate::api::crud::ListRequest`].
+#[macro_export]
+macro_rules! calendar_page {
+    ($request:ident, $filter:ident, $table:ident, $row:ident) => {{
+        let q = $crate::validate::search_term($filter.q.as_deref())?;
+        let selected = $table::table.select($row::as_select());
+        let mut query =
+            $crate::keyset_page!(selected, $request.page, $table::starts_at, $table::id);
+        if !$request.caller.sees_everything() {
+            query = query
+                .filter($table::status.ne($crate::api::shared::Status::Draft))
+                .filter($table::visibility.eq($crate::api::shared::Visibility::Public));
+        }
+        $crate::filter_by!(query,
+            $filter.campaign_id => $table::campaign_id,
+            $filter.status => $table::status,
+            $filter.visibility => $table::visibility,
+            $filter.from => $table::ends_at: ge,
+            $filter.to => $table::starts_at: lt,
+            $filter.updated_since => $table::updated_at: ge,
+            q => $table::title: ilike,
+        );
+        query
+    }};
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -139,19 +169,6 @@ where
     Ok((input, auth))
 }
 
-/// The checks of a delete, after locking its row: the caller must own the row, and
-/// `If-Match` must hold.
-pub fn authorize_delete<R: Journaled>(
-    principal: &Principal,
-    subject: Subject,
-    before: &R,
-    if_match: &IfMatch,
-) -> AppResult<Authorized> {
-    let auth = authorize(principal, subject, &[before.owner()])?;
-    if_match.check(before)?;
-    Ok(auth)
-}
-
 /// A row stays in the campaign it was made for.
 pub fn keep_campaign(before: Uuid, after: Uuid) -> AppResult<()> {
     if before == after {
@@ -173,36 +190,52 @@ pub trait Lockable: Journaled + Send + Sync + Sized {
     ) -> impl Future<Output = AppResult<Self>> + Send;
 }
 
-/// A row changed by a JSON merge patch through [`patch_row`]: the resource states who owns it
-/// once patched, and how to validate and store the patched input.
-pub trait Patchable: Lockable {
-    /// What the patch is merged into: the row as a client would send it.
-    type Input: Serialize + DeserializeOwned + for<'a> From<&'a Self> + Send;
-
-    /// The owning units of the patched input (completing it first where a field follows
-    /// another the patch changed).
-    fn new_owners(input: &mut Self::Input, patch: &serde_json::Value) -> Vec<Option<Uuid>>;
-
-    /// Validates the patched input and updates the row.
-    fn store(
-        conn: &mut AsyncPgConnection,
-        before: &Self,
-        input: Self::Input,
-    ) -> impl Future<Output = AppResult<Self>> + Send;
+/// An input (a row as a client sends it) that names the units the row will belong to.
+pub trait Owned {
+    /// Default: none, the row is the committee office's own.
+    fn owners(&self) -> Vec<Option<Uuid>> {
+        Vec::new()
+    }
 }
 
-/// A row deleted on its own (nothing refers to it, or the database cascades) through
-/// [`remove_row`].
+/// What a JSON merge patch is merged into through [`patch_row`]: the row as a client would
+/// send it, stored over the row once patched.
+pub trait Changes<R>: Owned + Serialize + DeserializeOwned + for<'a> From<&'a R> + Send {
+    /// Completes the patched input where a field follows another the patch changed (default:
+    /// nothing follows), before its owners are authorized.
+    fn complete(&mut self, _patch: &serde_json::Value) {}
+
+    /// Validates the input and updates the row.
+    fn update(
+        self,
+        conn: &mut AsyncPgConnection,
+        before: &R,
+    ) -> impl Future<Output = AppResult<R>> + Send;
+}
+
+/// A row deleted through [`remove_row`]: on its own (nothing refers to it, or the database
+/// cascades), or with the rows that refer to it.
 pub trait Removable: Lockable {
+    /// What goes or changes with the row (default: nothing). Their owners must be the
+    /// caller's too, and each of their changes is journaled.
+    fn dependents(
+        _conn: &mut AsyncPgConnection,
+        _row: &Self,
+    ) -> impl Future<Output = AppResult<Option<Dependents>>> + Send {
+        async { Ok(None) }
+    }
+
+    /// Deletes the row itself (after its dependents); returns the journal entries of what the
+    /// database deletes with it (journaled before the row's own).
     fn delete(
         conn: &mut AsyncPgConnection,
         row: &Self,
-    ) -> impl Future<Output = AppResult<()>> + Send;
+    ) -> impl Future<Output = AppResult<Vec<Entry>>> + Send;
 }
 
 /// Every PATCH, in one transaction: lock the row, [`authorize_patch`] (authorize, merge,
 /// authorize old and new owners, `If-Match`), validate and update, journal.
-pub async fn patch_row<R: Patchable>(
+pub async fn patch_row<R: Lockable, I: Changes<R>>(
     state: &AppState,
     principal: &Principal,
     subject: Subject,
@@ -213,18 +246,20 @@ pub async fn patch_row<R: Patchable>(
     let mut conn = state.conn().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
         let before = R::lock(conn, key).await?;
-        let (input, auth) = authorize_patch(principal, subject, &before, patch, if_match, |i| {
-            R::new_owners(i, patch)
-        })?;
-        let after = R::store(conn, &before, input).await?;
+        let (input, auth) =
+            authorize_patch(principal, subject, &before, patch, if_match, |i: &mut I| {
+                i.complete(patch);
+                i.owners()
+            })?;
+        let after = input.update(conn, &before).await?;
         journal::record(conn, &auth, &[Entry::update_of(&before, &after)?]).await?;
         Ok(after)
     })
     .await
 }
 
-/// Every plain DELETE, in one transaction: lock the row, [`authorize_delete`] (owner and
-/// `If-Match`), delete, journal.
+/// Every DELETE, in one transaction: lock the row, authorize its owner and its dependents',
+/// `If-Match`, delete or detach the dependents, delete the row, journal.
 pub async fn remove_row<R: Removable>(
     state: &AppState,
     principal: &Principal,
@@ -235,9 +270,18 @@ pub async fn remove_row<R: Removable>(
     let mut conn = state.conn().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
         let before = R::lock(conn, key).await?;
-        let auth = authorize_delete(principal, subject, &before, if_match)?;
-        R::delete(conn, &before).await?;
-        journal::record(conn, &auth, &[Entry::delete_of(&before)?]).await
+        let dependents = R::dependents(conn, &before).await?;
+        let mut owners = vec![before.owner()];
+        owners.extend(dependents.iter().flat_map(Dependents::owners));
+        let auth = authorize(principal, subject, &owners)?;
+        if_match.check(&before)?;
+        let mut entries = match dependents {
+            Some(dependents) => dependents.detach_and_delete(conn).await?,
+            None => Vec::new(),
+        };
+        entries.extend(R::delete(conn, &before).await?);
+        entries.push(Entry::delete_of(&before)?);
+        journal::record(conn, &auth, &entries).await
     })
     .await
 }

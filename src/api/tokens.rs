@@ -1,30 +1,22 @@
 //! `/tokens`: long-lived named tokens for scripts and the TV station. The JWT text is shown
 //! once, at creation; only its id (the `jti`) is stored, so revocation is a row update.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
+use crate::api::crud::prelude::*;
+use crate::api::crud::{ListRequest, Listed, Lock, Resource, Stored, admin_reads};
+use crate::api::shared::Lockable;
 use crate::auth::policy::{check_role_unit, require_admin};
-use crate::auth::{Authorized, Claims, ISSUER, JwtKeys, Principal, Role, Subject, authorize};
-use crate::error::{AppError, AppResult};
-use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created};
+use crate::auth::{Authorized, Claims, ISSUER, JwtKeys, Role, Subject, authorize};
+use crate::error::AppError;
+use crate::http::created;
 use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::api_tokens;
-use crate::state::AppState;
 use crate::validate::Checks;
-
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(show)
-        .service(revoke);
-}
 
 crate::text_enum! {
     pub enum TokenKind {
@@ -219,38 +211,57 @@ impl Journaled for TokenInfo {
     }
 }
 
-/// List tokens (no secrets).
-///
-/// Roles: admin.
-#[utoipa::path(
-    tag = "tokens",
-    operation_id = "listTokens",
-    params(PageParams, TokenFilter),
-    security(("bearer" = [])),
-    responses((status = 200, description = "A page of tokens", body = Page<TokenInfo>))
-)]
-#[get("/tokens")]
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    principal: Principal,
-    page: web::Query<PageParams>,
-    filter: web::Query<TokenFilter>,
-) -> AppResult<HttpResponse> {
-    require_admin(&principal)?;
-    let page = page.validate()?;
-    let of_kind =
-        api_tokens::table.filter(api_tokens::kind.eq(filter.kind.unwrap_or(TokenKind::Api)));
-    let mut query =
-        crate::keyset_page!(of_kind.select(TokenInfo::as_select()), page, api_tokens::id);
-    crate::filter_by!(query, filter.unit_id => api_tokens::unit_id);
-    if !filter.include_inactive.unwrap_or(false) {
-        query = query
-            .filter(api_tokens::revoked_at.is_null())
-            .filter(api_tokens::expires_at.gt(Utc::now()));
+crate::stored_by_id!(TokenInfo, api_tokens);
+
+impl Resource for TokenInfo {
+    const SUBJECT: Subject = Subject::Token;
+    const ADMIN_ONLY: bool = true;
+
+    fn location(&self) -> String {
+        format!("/api/v1/tokens/{}", self.id)
     }
-    let rows = query.load(&mut state.conn().await?).await?;
-    Page::from_rows(rows, &page, |t: &TokenInfo| Cursor::by_id(t.id)).respond(&req)
+
+    fn may_read(caller: &MaybePrincipal) -> AppResult<()> {
+        admin_reads(caller)
+    }
+}
+
+impl Listed for TokenInfo {
+    type Filter = TokenFilter;
+
+    async fn page(request: ListRequest<'_>, filter: &TokenFilter) -> AppResult<Vec<Self>> {
+        let of_kind =
+            api_tokens::table.filter(api_tokens::kind.eq(filter.kind.unwrap_or(TokenKind::Api)));
+        let mut query = crate::keyset_page!(
+            of_kind.select(TokenInfo::as_select()),
+            request.page,
+            api_tokens::id
+        );
+        crate::filter_by!(query, filter.unit_id => api_tokens::unit_id);
+        if !filter.include_inactive.unwrap_or(false) {
+            query = query
+                .filter(api_tokens::revoked_at.is_null())
+                .filter(api_tokens::expires_at.gt(Utc::now()));
+        }
+        Ok(query.load(&mut request.state.conn().await?).await?)
+    }
+}
+
+crate::resource_handlers! {
+    #[resource(TokenInfo, tag = "tokens", key id: Uuid = (("id" = Uuid, Path)))]
+
+    #[list("listTokens", "/tokens", token, TokenFilter, "A page of tokens")]
+    /// List tokens (no secrets).
+    ///
+    /// Roles: admin.
+    fn list;
+
+    #[custom]
+    fn create;
+    #[custom]
+    fn show;
+    #[custom]
+    fn revoke;
 }
 
 /// Get a token's record.
@@ -271,11 +282,7 @@ pub async fn show(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     require_admin(&principal)?;
-    let info: TokenInfo = api_tokens::table
-        .find(*id)
-        .select(TokenInfo::as_select())
-        .first(&mut state.conn().await?)
-        .await?;
+    let info = TokenInfo::read(&mut *state.conn().await?, *id, Lock::No).await?;
     crate::http::json_ok(&req, &info)
 }
 
@@ -299,12 +306,7 @@ pub async fn revoke(
     let auth = authorize(&principal, Subject::Token, &[])?;
     let mut conn = state.conn().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let before: TokenInfo = api_tokens::table
-            .find(*id)
-            .select(TokenInfo::as_select())
-            .for_update()
-            .first(conn)
-            .await?;
+        let before = TokenInfo::lock(conn, *id).await?;
         if_match.check(&before)?;
         if before.revoked_at.is_some() {
             return Ok(());

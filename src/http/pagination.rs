@@ -130,14 +130,23 @@ fn invalid_cursor() -> AppError {
 }
 
 /// A list query's page: `$query` (a boxed select) sorted by its key, limited to one row more
-/// than the page, and starting after the cursor. The key is `id` alone, or a time and `id`.
+/// than the page, and starting after the cursor. The key is `id` alone, or a time and `id`;
+/// or a sequence number, newest first (logs).
 ///
 /// ```text
 /// let mut query = crate::keyset_page!(units::table.select(Unit::as_select()), page, units::id);
 /// let mut query = crate::keyset_page!(events::table.select(..), page, events::starts_at, events::id);
+/// let mut query = crate::keyset_page!(audit_log::table.select(..), page, newest first audit_log::id);
 /// ```
 #[macro_export]
 macro_rules! keyset_page {
+    ($select:expr, $page:expr, newest first $seq:expr) => {{
+        let mut query = $select.order($seq.desc()).limit($page.fetch()).into_boxed();
+        if let Some(after) = &$page.after {
+            query = query.filter($seq.lt(after.seq()?));
+        }
+        query
+    }};
     ($select:expr, $page:expr, $id:expr) => {{
         let mut query = $select.order($id).limit($page.fetch()).into_boxed();
         if let Some(after) = &$page.after {

@@ -25,16 +25,8 @@ pub use model::*;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(tree)
-        .service(bodies::list_bodies)
-        .service(bodies::create_body)
-        .service(bodies::show_body)
-        .service(bodies::update_body)
-        .service(bodies::remove_body)
-        .service(members::list_members)
-        .service(members::create_member)
-        .service(members::show_member)
-        .service(members::update_member)
-        .service(members::remove_member);
+        .configure(bodies::routes)
+        .configure(members::routes);
 }
 
 /// The committee as a tree.
@@ -73,7 +65,7 @@ pub async fn tree(
         members_of
             .entry(m.body_id)
             .or_default()
-            .push(m.seen_by(&caller));
+            .push(m.redacted_for(&caller));
     }
     let mut children_of: HashMap<Option<Uuid>, Vec<Body>> = HashMap::new();
     for b in bodies {

@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::campaigns;
-use crate::api::shared::{Lockable, Patchable, Removable};
-use crate::auth::{Authorized, MaybePrincipal};
+use crate::api::crud::{NewInCampaign, Resource};
+use crate::api::shared::{Changes, Owned, Removable};
+use crate::auth::{MaybePrincipal, Subject};
 use crate::error::AppResult;
-use crate::journal::{self, Entity, Entry, Journaled, RowKey};
+use crate::journal::{Entity, Entry, Journaled, RowKey};
 use crate::schema::{committee_bodies, committee_members};
 use crate::validate::Checks;
 
@@ -122,7 +122,7 @@ pub struct Member {
 
 impl Member {
     /// Contacts are for token holders only.
-    pub(super) fn seen_by(mut self, caller: &MaybePrincipal) -> Self {
+    pub(super) fn redacted_for(mut self, caller: &MaybePrincipal) -> Self {
         if !caller.sees_everything() {
             self.phone = None;
             self.email = None;
@@ -160,40 +160,6 @@ pub struct Committee {
     pub campaign_id: Uuid,
     /// The top-level bodies.
     pub bodies: Vec<BodyNode>,
-}
-
-pub(super) async fn body_in(
-    conn: &mut AsyncPgConnection,
-    campaign_id: Uuid,
-    id: Uuid,
-    lock: bool,
-) -> AppResult<Body> {
-    let query = committee_bodies::table
-        .filter(committee_bodies::campaign_id.eq(campaign_id))
-        .filter(committee_bodies::id.eq(id))
-        .select(Body::as_select());
-    Ok(if lock {
-        query.for_update().first(conn).await?
-    } else {
-        query.first(conn).await?
-    })
-}
-
-pub(super) async fn member_in(
-    conn: &mut AsyncPgConnection,
-    campaign_id: Uuid,
-    id: Uuid,
-    lock: bool,
-) -> AppResult<Member> {
-    let query = committee_members::table
-        .filter(committee_members::campaign_id.eq(campaign_id))
-        .filter(committee_members::id.eq(id))
-        .select(Member::as_select());
-    Ok(if lock {
-        query.for_update().first(conn).await?
-    } else {
-        query.first(conn).await?
-    })
 }
 
 impl BodyInput {
@@ -250,37 +216,53 @@ impl Journaled for Body {
     }
 }
 
-impl Lockable for Body {
-    /// The campaign's id or slug, and the body's id.
-    type Key = (String, Uuid);
+crate::stored_by_id!(Body in campaign, committee_bodies);
 
-    async fn lock(conn: &mut AsyncPgConnection, (id, body_id): (String, Uuid)) -> AppResult<Body> {
-        let campaign = campaigns::find(conn, &id).await?;
-        body_in(conn, campaign.id, body_id, true).await
+impl Resource for Body {
+    const SUBJECT: Subject = Subject::CommitteeBody;
+    const ADMIN_ONLY: bool = true;
+
+    fn location(&self) -> String {
+        format!(
+            "/api/v1/campaigns/{}/committee/bodies/{}",
+            self.campaign_id, self.id
+        )
     }
 }
 
-impl Patchable for Body {
-    type Input = BodyInput;
-
-    fn new_owners(input: &mut BodyInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
-        vec![input.unit_id]
+impl Removable for Body {
+    /// Its members go with it (refused while it has sub-bodies).
+    async fn delete(conn: &mut AsyncPgConnection, before: &Body) -> AppResult<Vec<Entry>> {
+        let members: Vec<Member> = diesel::delete(
+            committee_members::table.filter(committee_members::body_id.eq(before.id)),
+        )
+        .returning(Member::as_returning())
+        .get_results(conn)
+        .await?;
+        diesel::delete(committee_bodies::table.find(before.id))
+            .execute(conn)
+            .await?;
+        members.iter().map(Entry::delete_of).collect()
     }
+}
 
-    async fn store(
-        conn: &mut AsyncPgConnection,
-        before: &Body,
-        input: BodyInput,
-    ) -> AppResult<Body> {
-        input
-            .validate(conn, before.campaign_id, Some(before.id))
+/// Bodies are the committee office's to write; a working group belongs to its unit.
+impl Owned for BodyInput {
+    fn owners(&self) -> Vec<Option<Uuid>> {
+        vec![self.unit_id]
+    }
+}
+
+impl Changes<Body> for BodyInput {
+    async fn update(self, conn: &mut AsyncPgConnection, before: &Body) -> AppResult<Body> {
+        self.validate(conn, before.campaign_id, Some(before.id))
             .await?;
         Ok(diesel::update(committee_bodies::table.find(before.id))
             .set((
-                committee_bodies::name.eq(&input.name),
-                committee_bodies::kind.eq(input.kind),
-                committee_bodies::unit_id.eq(input.unit_id),
-                committee_bodies::parent_id.eq(input.parent_id),
+                committee_bodies::name.eq(&self.name),
+                committee_bodies::kind.eq(self.kind),
+                committee_bodies::unit_id.eq(self.unit_id),
+                committee_bodies::parent_id.eq(self.parent_id),
                 committee_bodies::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Body::as_returning())
@@ -289,25 +271,21 @@ impl Patchable for Body {
     }
 }
 
-impl Lockable for Member {
-    /// The campaign's id or slug, and the member's id.
-    type Key = (String, Uuid);
+crate::stored_by_id!(Member in campaign, committee_members);
+crate::removable_by_id!(Member, committee_members);
 
-    async fn lock(
-        conn: &mut AsyncPgConnection,
-        (id, member_id): (String, Uuid),
-    ) -> AppResult<Member> {
-        let campaign = campaigns::find(conn, &id).await?;
-        member_in(conn, campaign.id, member_id, true).await
+impl Resource for Member {
+    const SUBJECT: Subject = Subject::CommitteeMember;
+
+    fn location(&self) -> String {
+        format!(
+            "/api/v1/campaigns/{}/committee/members/{}",
+            self.campaign_id, self.id
+        )
     }
-}
 
-impl Removable for Member {
-    async fn delete(conn: &mut AsyncPgConnection, member: &Member) -> AppResult<()> {
-        diesel::delete(committee_members::table.find(member.id))
-            .execute(conn)
-            .await?;
-        Ok(())
+    fn seen_by(self, caller: &MaybePrincipal) -> AppResult<Member> {
+        Ok(self.redacted_for(caller))
     }
 }
 
@@ -319,30 +297,34 @@ impl Journaled for Member {
     }
 }
 
-/// Validates and inserts a body, journaled (POST and the seed loader).
-pub async fn insert_body(
-    conn: &mut AsyncPgConnection,
-    auth: &Authorized,
-    campaign_id: Uuid,
-    id: Uuid,
-    input: BodyInput,
-) -> AppResult<Body> {
-    input.validate(conn, campaign_id, None).await?;
-    let body: Body = diesel::insert_into(committee_bodies::table)
-        .values((
-            committee_bodies::id.eq(id),
-            committee_bodies::campaign_id.eq(campaign_id),
-            committee_bodies::name.eq(&input.name),
-            committee_bodies::kind.eq(input.kind),
-            committee_bodies::unit_id.eq(input.unit_id),
-            committee_bodies::parent_id.eq(input.parent_id),
-        ))
-        .returning(Body::as_returning())
-        .get_result(conn)
-        .await?;
-    journal::record(conn, auth, &[Entry::create_of(&body)?]).await?;
-    Ok(body)
+impl NewInCampaign for BodyInput {
+    type Row = Body;
+
+    async fn store(
+        self,
+        conn: &mut AsyncPgConnection,
+        campaign_id: Uuid,
+        id: Uuid,
+    ) -> AppResult<Body> {
+        self.validate(conn, campaign_id, None).await?;
+        Ok(diesel::insert_into(committee_bodies::table)
+            .values((
+                committee_bodies::id.eq(id),
+                committee_bodies::campaign_id.eq(campaign_id),
+                committee_bodies::name.eq(&self.name),
+                committee_bodies::kind.eq(self.kind),
+                committee_bodies::unit_id.eq(self.unit_id),
+                committee_bodies::parent_id.eq(self.parent_id),
+            ))
+            .returning(Body::as_returning())
+            .get_result(conn)
+            .await?)
+    }
 }
+
+/// Validates and inserts a body or a member, journaled (POST and the seed loader).
+pub use crate::api::crud::insert_in_campaign as insert_body;
+pub use crate::api::crud::insert_in_campaign as insert_member;
 
 impl MemberInput {
     pub(super) async fn validate(
@@ -396,30 +378,47 @@ pub(super) async fn unit_of_body(
     Ok(unit.flatten())
 }
 
-/// Validates and inserts a member, journaled (POST and the seed loader).
-pub async fn insert_member(
-    conn: &mut AsyncPgConnection,
-    auth: &Authorized,
-    campaign_id: Uuid,
-    id: Uuid,
-    input: MemberInput,
-) -> AppResult<Member> {
-    input.validate(conn, campaign_id).await?;
-    let member: Member = diesel::insert_into(committee_members::table)
-        .values((
-            committee_members::id.eq(id),
-            committee_members::campaign_id.eq(campaign_id),
-            committee_members::body_id.eq(input.body_id),
-            committee_members::name.eq(&input.name),
-            committee_members::position.eq(&input.position),
-            committee_members::committee_role.eq(input.committee_role),
-            committee_members::unit_id.eq(input.unit_id),
-            committee_members::phone.eq(&input.phone),
-            committee_members::email.eq(&input.email),
-        ))
-        .returning(Member::as_returning())
-        .get_result(conn)
-        .await?;
-    journal::record(conn, auth, &[Entry::create_of(&member)?]).await?;
-    Ok(member)
+impl Owned for MemberInput {
+    fn owners(&self) -> Vec<Option<Uuid>> {
+        vec![self.unit_id]
+    }
+}
+
+impl NewInCampaign for MemberInput {
+    type Row = Member;
+
+    /// A unit seats its staff in its own working group only, not in the leading group or
+    /// another unit's: the body's unit is an owner of the seat too.
+    async fn owners_in(
+        &self,
+        conn: &mut AsyncPgConnection,
+        campaign_id: Uuid,
+    ) -> AppResult<Vec<Option<Uuid>>> {
+        let body_unit = unit_of_body(conn, campaign_id, self.body_id).await?;
+        Ok(vec![self.unit_id, body_unit])
+    }
+
+    async fn store(
+        self,
+        conn: &mut AsyncPgConnection,
+        campaign_id: Uuid,
+        id: Uuid,
+    ) -> AppResult<Member> {
+        self.validate(conn, campaign_id).await?;
+        Ok(diesel::insert_into(committee_members::table)
+            .values((
+                committee_members::id.eq(id),
+                committee_members::campaign_id.eq(campaign_id),
+                committee_members::body_id.eq(self.body_id),
+                committee_members::name.eq(&self.name),
+                committee_members::position.eq(&self.position),
+                committee_members::committee_role.eq(self.committee_role),
+                committee_members::unit_id.eq(self.unit_id),
+                committee_members::phone.eq(&self.phone),
+                committee_members::email.eq(&self.email),
+            ))
+            .returning(Member::as_returning())
+            .get_result(conn)
+            .await?)
+    }
 }

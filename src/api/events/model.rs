@@ -7,14 +7,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::api::cascade::Dependents;
+use crate::api::crud::{NewRow, Resource};
 use crate::api::shared::{
-    Lockable, Patchable, Status, Venue, Visibility, check_campaign_area, default_status,
+    Changes, Owned, Removable, Status, Venue, Visibility, check_campaign_area, default_status,
     default_visibility, keep_campaign,
 };
-use crate::auth::Authorized;
+use crate::auth::Subject;
 use crate::error::AppResult;
-use crate::journal::{self, Entity, Entry, Journaled, RowKey};
-use crate::schema::events;
+use crate::journal::{Entity, Entry, Journaled, RowKey};
+use crate::schema::{event_tombstones, events};
 use crate::validate::{Checks, plausible_time};
 
 crate::text_enum! {
@@ -192,6 +194,12 @@ impl EventInput {
     }
 }
 
+impl Owned for EventInput {
+    fn owners(&self) -> Vec<Option<Uuid>> {
+        vec![Some(self.host_unit_id)]
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events)]
 pub struct EventRow {
@@ -315,29 +323,57 @@ impl Event {
     }
 }
 
-impl Lockable for Event {
-    type Key = Uuid;
+crate::stored_by_id!(Event from EventRow, events);
 
-    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Event> {
-        load_for_update(conn, id).await
+impl Resource for Event {
+    const SUBJECT: Subject = Subject::Event;
+
+    fn location(&self) -> String {
+        format!("/api/v1/events/{}", self.id)
+    }
+
+    fn is_public(&self) -> bool {
+        Event::is_public(self)
     }
 }
 
-impl Patchable for Event {
-    type Input = EventInput;
-
-    fn new_owners(input: &mut EventInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
-        vec![Some(input.host_unit_id)]
+impl Removable for Event {
+    async fn dependents(
+        conn: &mut AsyncPgConnection,
+        event: &Event,
+    ) -> AppResult<Option<Dependents>> {
+        Ok(Some(Dependents::of_event(conn, event.id).await?))
     }
 
-    async fn store(
-        conn: &mut AsyncPgConnection,
-        before: &Event,
-        input: EventInput,
-    ) -> AppResult<Event> {
-        keep_campaign(before.campaign_id, input.campaign_id)?;
-        let area_changed = input.area != before.area;
-        let values = input.validate(conn, area_changed).await?;
+    /// Leaves a tombstone (the Atom feed shows the event as deleted for 30 days).
+    async fn delete(conn: &mut AsyncPgConnection, before: &Event) -> AppResult<Vec<Entry>> {
+        diesel::insert_into(event_tombstones::table)
+            .values((
+                event_tombstones::id.eq(before.id),
+                event_tombstones::campaign_id.eq(before.campaign_id),
+                event_tombstones::kind.eq(before.kind),
+                event_tombstones::host_unit_id.eq(before.host_unit_id),
+                event_tombstones::area.eq(&before.area),
+                event_tombstones::title.eq(&before.title),
+                event_tombstones::was_public.eq(before.is_public()),
+                event_tombstones::co_organizer_unit_ids.eq(&before.co_organizer_unit_ids),
+            ))
+            .on_conflict(event_tombstones::id)
+            .do_nothing()
+            .execute(conn)
+            .await?;
+        diesel::delete(events::table.find(before.id))
+            .execute(conn)
+            .await?;
+        Ok(Vec::new())
+    }
+}
+
+impl Changes<Event> for EventInput {
+    async fn update(self, conn: &mut AsyncPgConnection, before: &Event) -> AppResult<Event> {
+        keep_campaign(before.campaign_id, self.campaign_id)?;
+        let area_changed = self.area != before.area;
+        let values = self.validate(conn, area_changed).await?;
         let row: EventRow = diesel::update(events::table.find(before.id))
             .set((
                 &values,
@@ -351,39 +387,18 @@ impl Patchable for Event {
     }
 }
 
-pub(super) async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Event> {
-    let row: EventRow = events::table
-        .find(id)
-        .select(EventRow::as_select())
-        .first(conn)
-        .await?;
-    Ok(row.into())
+impl NewRow for EventInput {
+    type Row = Event;
+
+    async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Event> {
+        let values = self.validate(conn, true).await?;
+        let row: EventRow = diesel::insert_into(events::table)
+            .values((events::id.eq(id), &values))
+            .returning(EventRow::as_returning())
+            .get_result(conn)
+            .await?;
+        Ok(Event::from(row))
+    }
 }
 
-pub(super) async fn load_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Event> {
-    let row: EventRow = events::table
-        .find(id)
-        .select(EventRow::as_select())
-        .for_update()
-        .first(conn)
-        .await?;
-    Ok(row.into())
-}
-
-/// Validates and inserts an event, journaled (POST and the seed loader).
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    auth: &Authorized,
-    id: Uuid,
-    input: EventInput,
-) -> AppResult<Event> {
-    let values = input.validate(conn, true).await?;
-    let row: EventRow = diesel::insert_into(events::table)
-        .values((events::id.eq(id), &values))
-        .returning(EventRow::as_returning())
-        .get_result(conn)
-        .await?;
-    let event = Event::from(row);
-    journal::record(conn, auth, &[Entry::create_of(&event)?]).await?;
-    Ok(event)
-}
+pub use crate::api::crud::insert;

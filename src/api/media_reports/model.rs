@@ -7,12 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::api::crud::{NewRow, Resource};
 use crate::api::shared::{
-    Lockable, Patchable, Removable, check_campaign_area, check_event_campaign, keep_campaign,
+    Changes, Owned, check_campaign_area, check_event_campaign, keep_campaign,
 };
-use crate::auth::{Authorized, Principal};
+use crate::auth::{Principal, Subject};
 use crate::error::AppResult;
-use crate::journal::{self, Entity, Entry, Journaled, RowKey};
+use crate::journal::{Entity, Entry, Journaled, RowKey};
 use crate::schema::media_reports;
 use crate::validate::{Checks, plausible_time};
 
@@ -79,7 +80,7 @@ impl MediaReportInput {
     }
 
     /// Fills `reporting_unit_id` from the caller's unit when the outlet is not a unit.
-    pub(super) fn with_defaults(mut self, principal: &Principal) -> Self {
+    fn with_defaults(mut self, principal: &Principal) -> Self {
         if self.reporting_unit_id.is_none() {
             self.reporting_unit_id = self.outlet_unit_id.or(principal.unit_id);
         }
@@ -147,6 +148,12 @@ impl MediaReportInput {
     }
 }
 
+impl Owned for MediaReportInput {
+    fn owners(&self) -> Vec<Option<Uuid>> {
+        vec![self.owner_unit_id()]
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = media_reports)]
 pub struct MediaReport {
@@ -196,47 +203,33 @@ impl Journaled for MediaReport {
     }
 }
 
-impl Lockable for MediaReport {
-    type Key = Uuid;
+crate::stored_by_id!(MediaReport, media_reports);
+crate::removable_by_id!(MediaReport, media_reports);
 
-    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<MediaReport> {
-        Ok(media_reports::table
-            .find(id)
-            .select(MediaReport::as_select())
-            .for_update()
-            .first(conn)
-            .await?)
+impl Resource for MediaReport {
+    const SUBJECT: Subject = Subject::MediaReport;
+
+    fn location(&self) -> String {
+        format!("/api/v1/media-reports/{}", self.id)
     }
 }
 
-impl Removable for MediaReport {
-    async fn delete(conn: &mut AsyncPgConnection, report: &MediaReport) -> AppResult<()> {
-        diesel::delete(media_reports::table.find(report.id))
-            .execute(conn)
-            .await?;
-        Ok(())
-    }
-}
-
-impl Patchable for MediaReport {
-    type Input = MediaReportInput;
-
-    fn new_owners(input: &mut MediaReportInput, patch: &serde_json::Value) -> Vec<Option<Uuid>> {
-        // A new outlet unit brings its own reporting unit, unless the patch names one.
+impl Changes<MediaReport> for MediaReportInput {
+    /// A new outlet unit brings its own reporting unit, unless the patch names one.
+    fn complete(&mut self, patch: &serde_json::Value) {
         let names_reporter = patch.get("reporting_unit_id").is_some();
-        if input.outlet_unit_id.is_some() && !names_reporter {
-            input.reporting_unit_id = input.outlet_unit_id;
+        if self.outlet_unit_id.is_some() && !names_reporter {
+            self.reporting_unit_id = self.outlet_unit_id;
         }
-        vec![input.owner_unit_id()]
     }
 
-    async fn store(
+    async fn update(
+        self,
         conn: &mut AsyncPgConnection,
         before: &MediaReport,
-        input: MediaReportInput,
     ) -> AppResult<MediaReport> {
-        keep_campaign(before.campaign_id, input.campaign_id)?;
-        let values = input.validate(conn).await?;
+        keep_campaign(before.campaign_id, self.campaign_id)?;
+        let values = self.validate(conn).await?;
         Ok(diesel::update(media_reports::table.find(before.id))
             .set((&values, media_reports::updated_at.eq(diesel::dsl::now)))
             .returning(MediaReport::as_returning())
@@ -267,19 +260,21 @@ pub async fn detach_event(conn: &mut AsyncPgConnection, before: MediaReport) -> 
     Entry::update_of(&before, &after)
 }
 
-/// Validates and inserts a media report, journaled (POST and the seed loader).
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    auth: &Authorized,
-    id: Uuid,
-    input: MediaReportInput,
-) -> AppResult<MediaReport> {
-    let values = input.validate(conn).await?;
-    let report: MediaReport = diesel::insert_into(media_reports::table)
-        .values((media_reports::id.eq(id), &values))
-        .returning(MediaReport::as_returning())
-        .get_result(conn)
-        .await?;
-    journal::record(conn, auth, &[Entry::create_of(&report)?]).await?;
-    Ok(report)
+impl NewRow for MediaReportInput {
+    type Row = MediaReport;
+
+    fn prepare(self, principal: &Principal) -> Self {
+        self.with_defaults(principal)
+    }
+
+    async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<MediaReport> {
+        let values = self.validate(conn).await?;
+        Ok(diesel::insert_into(media_reports::table)
+            .values((media_reports::id.eq(id), &values))
+            .returning(MediaReport::as_returning())
+            .get_result(conn)
+            .await?)
+    }
 }
+
+pub use crate::api::crud::insert;

@@ -7,14 +7,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::api::cascade::Dependents;
+use crate::api::crud::{NewRow, Resource};
 use crate::api::shared::{
-    Lockable, Patchable, Status, Venue, Visibility, check_campaign_area, check_event_campaign,
+    Changes, Owned, Status, Venue, Visibility, check_campaign_area, check_event_campaign,
     default_status, default_visibility, keep_campaign,
 };
 use crate::api::tallies::Category;
-use crate::auth::Authorized;
+use crate::auth::Subject;
 use crate::error::AppResult;
-use crate::journal::{self, Entity, Entry, Journaled, RowKey};
+use crate::journal::{Entity, Entry, Journaled, RowKey};
 use crate::schema::trainings;
 use crate::validate::{Checks, plausible_time};
 
@@ -39,7 +41,7 @@ crate::text_enum! {
 }
 
 /// The fields a reporter may change.
-pub(super) const OUTCOME_FIELDS: &[&str] = &["enrolled", "completed", "employed_after"];
+const OUTCOME_FIELDS: &[&str] = &["enrolled", "completed", "employed_after"];
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -193,6 +195,12 @@ impl TrainingInput {
     }
 }
 
+impl Owned for TrainingInput {
+    fn owners(&self) -> Vec<Option<Uuid>> {
+        vec![Some(self.provider_unit_id)]
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = trainings)]
 pub struct TrainingRow {
@@ -329,28 +337,38 @@ pub async fn detach_event(conn: &mut AsyncPgConnection, before: Training) -> App
     Entry::update_of(&before, &after)
 }
 
-impl Lockable for Training {
-    type Key = Uuid;
+crate::stored_by_id!(Training from TrainingRow, trainings);
 
-    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Training> {
-        load_for_update(conn, id).await
+impl Resource for Training {
+    const SUBJECT: Subject = Subject::Training;
+
+    fn location(&self) -> String {
+        format!("/api/v1/trainings/{}", self.id)
+    }
+
+    fn is_public(&self) -> bool {
+        Training::is_public(self)
+    }
+
+    /// A reporter may change the outcome counts alone.
+    fn patch_subject(patch: &serde_json::Value) -> Subject {
+        let outcome_only = patch
+            .as_object()
+            .is_some_and(|fields| fields.keys().all(|k| OUTCOME_FIELDS.contains(&k.as_str())));
+        if outcome_only {
+            Subject::TrainingOutcome
+        } else {
+            Subject::Training
+        }
     }
 }
 
-impl Patchable for Training {
-    type Input = TrainingInput;
+crate::removable_by_id!(Training, trainings, with Dependents::of_training);
 
-    fn new_owners(input: &mut TrainingInput, _: &serde_json::Value) -> Vec<Option<Uuid>> {
-        vec![Some(input.provider_unit_id)]
-    }
-
-    async fn store(
-        conn: &mut AsyncPgConnection,
-        before: &Training,
-        input: TrainingInput,
-    ) -> AppResult<Training> {
-        keep_campaign(before.campaign_id, input.campaign_id)?;
-        let values = input.validate(conn).await?;
+impl Changes<Training> for TrainingInput {
+    async fn update(self, conn: &mut AsyncPgConnection, before: &Training) -> AppResult<Training> {
+        keep_campaign(before.campaign_id, self.campaign_id)?;
+        let values = self.validate(conn).await?;
         let row: TrainingRow = diesel::update(trainings::table.find(before.id))
             .set((&values, trainings::updated_at.eq(diesel::dsl::now)))
             .returning(TrainingRow::as_returning())
@@ -360,30 +378,18 @@ impl Patchable for Training {
     }
 }
 
-pub(super) async fn load_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Training> {
-    let row: TrainingRow = trainings::table
-        .find(id)
-        .select(TrainingRow::as_select())
-        .for_update()
-        .first(conn)
-        .await?;
-    Ok(row.into())
+impl NewRow for TrainingInput {
+    type Row = Training;
+
+    async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Training> {
+        let values = self.validate(conn).await?;
+        let row: TrainingRow = diesel::insert_into(trainings::table)
+            .values((trainings::id.eq(id), &values))
+            .returning(TrainingRow::as_returning())
+            .get_result(conn)
+            .await?;
+        Ok(Training::from(row))
+    }
 }
 
-/// Validates and inserts a training, journaled (POST and the seed loader).
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    auth: &Authorized,
-    id: Uuid,
-    input: TrainingInput,
-) -> AppResult<Training> {
-    let values = input.validate(conn).await?;
-    let row: TrainingRow = diesel::insert_into(trainings::table)
-        .values((trainings::id.eq(id), &values))
-        .returning(TrainingRow::as_returning())
-        .get_result(conn)
-        .await?;
-    let training = Training::from(row);
-    journal::record(conn, auth, &[Entry::create_of(&training)?]).await?;
-    Ok(training)
-}
+pub use crate::api::crud::insert;

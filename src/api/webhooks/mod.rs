@@ -5,36 +5,25 @@
 pub mod delivery;
 mod ssrf;
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use crate::api::changes::{latest_seq, visible_types};
-use crate::api::shared::{Lockable, Removable, authorize_patch, remove_row};
-use crate::auth::{Authorized, Principal, Role, Subject, authorize};
-use crate::error::{AppError, AppResult};
-use crate::http::{Cursor, IfMatch, JsonBody, Page, PageParams, created, json_ok};
+use crate::api::crud::prelude::*;
+use crate::api::crud::{Lock, Resource, Stored};
+use crate::api::shared::{Lockable, authorize_patch};
+use crate::auth::{Authorized, Role, Subject, authorize};
+use crate::error::AppError;
+use crate::http::{Cursor, created, json_ok};
 use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::{webhook_deliveries, webhook_subscriptions};
-use crate::state::AppState;
 use crate::validate::Checks;
 
 pub use delivery::{Worker, sign};
-
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(show)
-        .service(update)
-        .service(remove)
-        .service(deliveries);
-}
 
 const SECRET_PREFIX: &str = "whsec_";
 
@@ -221,20 +210,16 @@ impl Journaled for Webhook {
     }
 }
 
-impl Lockable for Webhook {
-    type Key = Uuid;
+// Writes find the row as it is: the policy decides (403 for other units' subscriptions, as
+// on every write path). Reads go through `load_visible`.
+crate::stored_by_id!(Webhook, webhook_subscriptions);
+crate::removable_by_id!(Webhook, webhook_subscriptions);
 
-    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Webhook> {
-        load_any(conn, id, true).await
-    }
-}
+impl Resource for Webhook {
+    const SUBJECT: Subject = Subject::Webhook;
 
-impl Removable for Webhook {
-    async fn delete(conn: &mut AsyncPgConnection, webhook: &Webhook) -> AppResult<()> {
-        diesel::delete(webhook_subscriptions::table.find(webhook.id))
-            .execute(conn)
-            .await?;
-        Ok(())
+    fn location(&self) -> String {
+        format!("/api/v1/webhooks/{}", self.id)
     }
 }
 
@@ -244,13 +229,12 @@ fn visible_to(w: &Webhook, principal: &Principal) -> bool {
 }
 
 /// Reads: other units' subscriptions are "not found".
-async fn load(
+async fn load_visible(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     principal: &Principal,
-    lock: bool,
 ) -> AppResult<Webhook> {
-    let w = load_any(conn, id, lock).await?;
+    let w = Webhook::read(conn, id, Lock::No).await?;
     if visible_to(&w, principal) {
         Ok(w)
     } else {
@@ -258,16 +242,10 @@ async fn load(
     }
 }
 
-/// Writes: the policy decides (403 for other units' subscriptions, as on every write path).
+/// Writes (and the delivery worker): the row whatever its unit.
 async fn load_any(conn: &mut AsyncPgConnection, id: Uuid, lock: bool) -> AppResult<Webhook> {
-    let query = webhook_subscriptions::table
-        .find(id)
-        .select(Webhook::as_select());
-    Ok(if lock {
-        query.for_update().first(conn).await?
-    } else {
-        query.first(conn).await?
-    })
+    let lock = if lock { Lock::ForUpdate } else { Lock::No };
+    Webhook::read(conn, id, lock).await
 }
 
 /// A merge patch applied to `current`, with the caller's right to change it before and after.
@@ -389,7 +367,7 @@ pub async fn show(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let mut conn = state.conn().await?;
-    let w = load(&mut conn, *id, &principal, false).await?;
+    let w = load_visible(&mut conn, *id, &principal).await?;
     json_ok(&req, &w)
 }
 
@@ -421,7 +399,7 @@ pub async fn update(
     // the client retries, rather than this request resolving while it holds the lock.
     let snapshot = {
         let mut conn = state.conn().await?;
-        load_any(&mut conn, *id, false).await?
+        Webhook::read(&mut conn, *id, Lock::No).await?
     };
     let (checked, _) = merge(&principal, &snapshot, &patch.0, &if_match)?;
     checked
@@ -430,7 +408,7 @@ pub async fn update(
     let mut conn = state.conn().await?;
     let w = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let before = load_any(conn, *id, true).await?;
+            let before = Webhook::lock(conn, *id).await?;
             // Merged against the row as locked: the worker may have just disabled it.
             let (input, auth) = merge(&principal, &before, &patch.0, &if_match)?;
             if input.url != checked.url {
@@ -478,19 +456,26 @@ pub async fn update(
     json_ok(&req, &w)
 }
 
-/// Unsubscribe.
-///
-/// Roles: admin; editor or viewer of its unit.
-#[utoipa::path(tag = "webhooks", operation_id = "deleteWebhook", params(("id" = Uuid, Path)), security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
-#[delete("/webhooks/{id}")]
-pub async fn remove(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-    if_match: IfMatch,
-) -> AppResult<HttpResponse> {
-    remove_row::<Webhook>(&state, &principal, Subject::Webhook, *id, &if_match).await?;
-    Ok(HttpResponse::NoContent().finish())
+crate::resource_handlers! {
+    #[resource(Webhook, tag = "webhooks", key id: Uuid = (("id" = Uuid, Path)))]
+
+    #[custom]
+    fn list;
+    #[custom]
+    fn create;
+    #[custom]
+    fn show;
+    #[custom]
+    fn update;
+
+    #[delete("deleteWebhook", "/webhooks/{id}", "Deleted")]
+    /// Unsubscribe.
+    ///
+    /// Roles: admin; editor or viewer of its unit.
+    fn remove;
+
+    #[custom]
+    fn deliveries;
 }
 
 #[derive(Debug, Queryable, Selectable, Serialize, ToSchema)]
@@ -539,16 +524,11 @@ pub async fn deliveries(
 ) -> AppResult<HttpResponse> {
     let page = page.validate()?;
     let mut conn = state.conn().await?;
-    let w = load(&mut conn, *id, &principal, false).await?;
-    let mut query = webhook_deliveries::table
+    let w = load_visible(&mut conn, *id, &principal).await?;
+    let selected = webhook_deliveries::table
         .filter(webhook_deliveries::subscription_id.eq(w.id))
-        .select(Delivery::as_select())
-        .order(webhook_deliveries::id.desc())
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(webhook_deliveries::id.lt(after.seq()?));
-    }
+        .select(Delivery::as_select());
+    let mut query = crate::keyset_page!(selected, page, newest first webhook_deliveries::id);
     crate::filter_by!(query, filter.succeeded => webhook_deliveries::succeeded);
     let rows = query.load(&mut conn).await?;
     Page::from_rows(rows, &page, |d: &Delivery| Cursor::by_seq(d.id)).respond(&req)
