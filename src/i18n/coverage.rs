@@ -68,6 +68,10 @@ const NOT_MESSAGES: &[&str] = &[
     "Bearer realm=\"learnweek\", error=\"invalid_token\"",
     "%Y-%m-%d %H:%M",
     "Bearer realm=\"learnweek\"",
+    // the feeds' response descriptions in the OpenAPI document (`feed_handler!`)
+    "iCalendar (`text/calendar; charset=utf-8`)",
+    "Atom feed",
+    "JSON Feed 1.1",
     // feed text built from the data (event times, venues), iCalendar's product id and folding
     "{}–{end} ({})",
     "{name}, {address}",
