@@ -10,17 +10,22 @@
 
 use std::collections::HashMap;
 
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Date, Int4, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::batch::BatchResult;
 use super::draft::{NaturalKey, TallyDraft, ValidTally, prepare};
 use super::model::{Source, Tally};
 use crate::auth::{Authorized, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::http::json_ok;
 use crate::journal::{self, Entity, Entry, Op};
 use crate::schema::tallies;
 use crate::state::AppState;
@@ -230,8 +235,55 @@ impl Default for BulkIngest {
     }
 }
 
+/// A bulk ingestion (a batch or a CSV import) as it arrives: its sender, refused before a
+/// byte of the body is read if it may not send tallies at all, and what applying takes.
+pub(super) struct Ingest {
+    pub(super) state: web::Data<AppState>,
+    turns: web::Data<BulkIngest>,
+    principal: Principal,
+}
+
+impl FromRequest for Ingest {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parts =
+            <(web::Data<AppState>, web::Data<BulkIngest>, Principal)>::from_request(req, payload);
+        Box::pin(async move {
+            let (state, turns, principal) = parts.await?;
+            authorize(&principal, Subject::Tally, &[])?;
+            Ok(Ingest {
+                state,
+                turns,
+                principal,
+            })
+        })
+    }
+}
+
+impl Ingest {
+    /// [`apply_many`], answered with every row's outcome (`lines`: each row's CSV line, or
+    /// empty for a JSON batch).
+    pub(super) async fn apply(
+        &self,
+        req: &HttpRequest,
+        drafts: Vec<TallyDraft>,
+        default_source: Source,
+        lines: &[u64],
+    ) -> AppResult<HttpResponse> {
+        let Ingest {
+            state,
+            turns,
+            principal,
+        } = self;
+        let outcomes = apply_many(state, turns, principal, drafts, default_source).await?;
+        json_ok(req, &BatchResult::from_outcomes(&outcomes, lines))
+    }
+}
+
 /// Validates, authorizes (every row) and upserts, in one transaction.
-pub(super) async fn apply_many(
+async fn apply_many(
     state: &AppState,
     turns: &BulkIngest,
     principal: &Principal,
