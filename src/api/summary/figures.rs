@@ -120,15 +120,19 @@ impl Coverage {
     }
 }
 
-/// The figures of one group of campaigns.
-#[derive(Debug, Clone, PartialEq)]
+// The figures of one group of campaigns; a region's are served as they are.
+/// The figures of a set of campaigns, in the summary's shape.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[schema(as = RegionFigures)]
 pub struct Figures {
+    /// How many campaigns were summed.
     pub campaigns: i64,
     pub partners: RoleCounts,
     pub events: EventCounts,
     pub participants: Participants,
     pub trainings: TrainingCounts,
     pub media_reports: MediaCounts,
+    /// `areas` and `reached` summed; `ratio` recomputed from the sums, never averaged.
     pub coverage: Coverage,
 }
 
