@@ -405,18 +405,20 @@ impl From<DieselError> for AppError {
     }
 }
 
-/// Errors that mean "the database is not there right now" rather than "the query is wrong".
+/// PostgreSQL's texts of errors that mean "the database is not there right now" rather than
+/// "the query is wrong".
+pub(crate) const UNAVAILABLE_SIGNS: &[&str] = &[
+    "canceling statement due to statement timeout",
+    "terminating connection",
+    "the database system is",
+    "connection closed",
+    "Connection refused",
+    "broken pipe",
+    "server closed the connection",
+];
+
 fn is_unavailable_message(message: &str) -> bool {
-    const SIGNS: &[&str] = &[
-        "canceling statement due to statement timeout",
-        "terminating connection",
-        "the database system is",
-        "connection closed",
-        "Connection refused",
-        "broken pipe",
-        "server closed the connection",
-    ];
-    SIGNS.iter().any(|s| message.contains(s))
+    UNAVAILABLE_SIGNS.iter().any(|s| message.contains(s))
 }
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {

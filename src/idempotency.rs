@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{Duration, Utc};
+use diesel::dsl::Eq;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -14,6 +15,15 @@ use crate::schema::idempotency_keys;
 
 /// How long keys are kept (API.md: at least 24 h).
 pub const TTL: Duration = Duration::hours(24);
+
+/// The values [`Ticket::key_columns`] gives an `idempotency_keys` row.
+pub type KeyColumns<'a> = (
+    Eq<idempotency_keys::scope, &'a String>,
+    Eq<idempotency_keys::key, &'a String>,
+    Eq<idempotency_keys::method, &'a String>,
+    Eq<idempotency_keys::path, &'a String>,
+    Eq<idempotency_keys::request_hash, &'a Vec<u8>>,
+);
 
 /// A request's key, on its way to the write's transaction (see [`claim`]).
 #[derive(Debug)]
@@ -44,6 +54,18 @@ impl Ticket {
         }
     }
 
+    /// The key's row as [`claim`] inserts it: what names the key, and the request it came
+    /// with.
+    pub fn key_columns(&self) -> KeyColumns<'_> {
+        (
+            idempotency_keys::scope.eq(&self.scope),
+            idempotency_keys::key.eq(&self.key),
+            idempotency_keys::method.eq(&self.method),
+            idempotency_keys::path.eq(&self.path),
+            idempotency_keys::request_hash.eq(&self.fingerprint),
+        )
+    }
+
     /// Whether a write took the key (its transaction may still have rolled back).
     pub fn claimed(&self) -> bool {
         AtomicBool::load(&self.claimed, Ordering::Acquire)
@@ -56,13 +78,7 @@ impl Ticket {
 pub async fn claim(conn: &mut AsyncPgConnection, ticket: &Ticket) -> AppResult<()> {
     use diesel::sql_types::{Bool, Text};
     let inserted = diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::scope.eq(&ticket.scope),
-            idempotency_keys::key.eq(&ticket.key),
-            idempotency_keys::method.eq(&ticket.method),
-            idempotency_keys::path.eq(&ticket.path),
-            idempotency_keys::request_hash.eq(&ticket.fingerprint),
-        ))
+        .values(ticket.key_columns())
         .on_conflict_do_nothing()
         .execute(conn)
         .await?;

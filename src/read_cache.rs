@@ -65,33 +65,27 @@ impl<V> ReadCache<V> {
 
     /// The value of `key` for `campaign`, from the cache while the campaign is unchanged,
     /// else from `compute`.
-    pub async fn get_or_compute<F>(
+    pub async fn get_or_compute(
         &self,
         signal: &ChangeSignal,
         campaign: Uuid,
         key: &str,
-        compute: F,
-    ) -> AppResult<Arc<V>>
-    where
-        F: Future<Output = AppResult<V>>,
-    {
+        compute: impl Future<Output = AppResult<V>>,
+    ) -> AppResult<Arc<V>> {
         self.get_or_compute_while(signal, campaign, key, |_| true, compute)
             .await
     }
 
     /// [`get_or_compute`](Self::get_or_compute) for values that also go stale with time (a
     /// feed whose deleted entries age out): a cached value is served only while `fresh`.
-    pub async fn get_or_compute_while<F>(
+    pub async fn get_or_compute_while(
         &self,
         signal: &ChangeSignal,
         campaign: Uuid,
         key: &str,
         fresh: impl Fn(&V) -> bool,
-        compute: F,
-    ) -> AppResult<Arc<V>>
-    where
-        F: Future<Output = AppResult<V>>,
-    {
+        compute: impl Future<Output = AppResult<V>>,
+    ) -> AppResult<Arc<V>> {
         // Read before computing: a change during the computation leaves the entry stale.
         let stamp = signal.campaign_stamp(campaign);
         self.at_stamp(stamp, campaign, key, fresh, compute).await
@@ -99,16 +93,13 @@ impl<V> ReadCache<V> {
 
     /// The same, valid while `stamp` holds: for a value that depends on more than its own
     /// campaign ([`ChangeSignal::campaigns_stamp`]). Read the stamp before computing.
-    pub async fn get_or_compute_at<F>(
+    pub async fn get_or_compute_at(
         &self,
         stamp: Option<Stamp>,
         campaign: Uuid,
         key: &str,
-        compute: F,
-    ) -> AppResult<Arc<V>>
-    where
-        F: Future<Output = AppResult<V>>,
-    {
+        compute: impl Future<Output = AppResult<V>>,
+    ) -> AppResult<Arc<V>> {
         self.at_stamp(stamp, campaign, key, |_| true, compute).await
     }
 

@@ -391,28 +391,30 @@ async fn sample(conn: &mut Option<AsyncPgConnection>, url: &str) -> Result<Posit
 mod tests {
     use super::*;
 
-    #[test]
-    fn lag_is_zero_once_the_replica_has_the_primarys_position_however_old_it_is() {
-        let t0 = Instant::now();
+    /// A ten-second window of probes that saw the primary at these positions, these many
+    /// milliseconds after `t0`.
+    fn probed(t0: Instant, probes: &[(u64, i64)]) -> History {
         let mut h = History {
             samples: VecDeque::new(),
             keep: Duration::from_secs(10),
         };
-        h.push(t0, 100);
-        h.push(t0 + Duration::from_secs(5), 100);
+        for &(ms, lsn) in probes {
+            h.push(t0 + Duration::from_millis(ms), lsn);
+        }
+        h
+    }
+
+    #[test]
+    fn lag_is_zero_once_the_replica_has_the_primarys_position_however_old_it_is() {
+        let t0 = Instant::now();
+        let h = probed(t0, &[(0, 100), (5_000, 100)]);
         assert_eq!(h.lag(t0 + Duration::from_secs(5), 100), Duration::ZERO);
     }
 
     #[test]
     fn lag_counts_from_the_first_probe_that_saw_the_primary_beyond_the_replica() {
         let t0 = Instant::now();
-        let mut h = History {
-            samples: VecDeque::new(),
-            keep: Duration::from_secs(10),
-        };
-        h.push(t0, 100);
-        h.push(t0 + Duration::from_millis(250), 200);
-        h.push(t0 + Duration::from_millis(500), 300);
+        let h = probed(t0, &[(0, 100), (250, 200), (500, 300)]);
         let now = t0 + Duration::from_millis(600);
         assert_eq!(h.lag(now, 300), Duration::ZERO);
         assert_eq!(h.lag(now, 200), Duration::from_millis(100));

@@ -3,9 +3,11 @@
 //! journaled (the foreign keys would do the same, silently).
 
 use diesel_async::AsyncPgConnection;
+use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
 use crate::api::media_reports::model as media_reports;
+use crate::api::shared::DependentRows;
 use crate::api::tallies::model as tallies;
 use crate::api::trainings::model as trainings;
 use crate::error::AppResult;
@@ -35,8 +37,10 @@ impl Dependents {
         })
     }
 
-    /// The owning unit of every dependent row.
-    pub fn owners(&self) -> Vec<Option<Uuid>> {
+}
+
+impl DependentRows for Dependents {
+    fn owners(&self) -> Vec<Option<Uuid>> {
         let mut owners: Vec<Option<Uuid>> = Vec::new();
         owners.extend(self.tallies.iter().map(|t| Some(t.reporting_unit_id)));
         owners.extend(self.trainings.iter().map(|t| Some(t.provider_unit_id)));
@@ -46,18 +50,24 @@ impl Dependents {
 
     /// Deletes the tallies and detaches the rest (the foreign keys do the same; this records
     /// each change in the journal).
-    pub async fn detach_and_delete(self, conn: &mut AsyncPgConnection) -> AppResult<Vec<Entry>> {
-        let mut entries = Vec::new();
-        for tally in &self.tallies {
-            entries.push(tallies::deleted_entry(tally)?);
-        }
-        tallies::delete_many(conn, &self.tallies.iter().map(|t| t.id).collect::<Vec<_>>()).await?;
-        for training in self.trainings {
-            entries.push(trainings::detach_event(conn, training).await?);
-        }
-        for report in self.media_reports {
-            entries.push(media_reports::detach_event(conn, report).await?);
-        }
-        Ok(entries)
+    fn detach_and_delete<'a>(
+        self: Box<Self>,
+        conn: &'a mut AsyncPgConnection,
+    ) -> BoxFuture<'a, AppResult<Vec<Entry>>> {
+        Box::pin(async move {
+            let mut entries = Vec::new();
+            for tally in &self.tallies {
+                entries.push(tallies::deleted_entry(tally)?);
+            }
+            let ids: Vec<Uuid> = self.tallies.iter().map(|t| t.id).collect();
+            tallies::delete_many(conn, &ids).await?;
+            for training in self.trainings {
+                entries.push(trainings::detach_event(conn, training).await?);
+            }
+            for report in self.media_reports {
+                entries.push(media_reports::detach_event(conn, report).await?);
+            }
+            Ok(entries)
+        })
     }
 }

@@ -3,13 +3,13 @@
 //! every merge-patch write takes.
 
 use diesel::prelude::*;
+use futures_util::future::BoxFuture;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::cascade::Dependents;
 use crate::auth::{Authorized, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{IfMatch, merge_patch};
@@ -93,6 +93,15 @@ pub fn default_status() -> Status {
 
 pub fn default_visibility() -> Visibility {
     Visibility::Public
+}
+
+/// The id of the campaign a path names by its id or slug (404 if there is none).
+pub async fn campaign_id(conn: &mut AsyncPgConnection, id_or_slug: &str) -> AppResult<Uuid> {
+    let query = campaigns::table.select(campaigns::id);
+    Ok(match Uuid::parse_str(id_or_slug) {
+        Ok(id) => query.filter(campaigns::id.eq(id)).first(conn).await?,
+        Err(_) => query.filter(campaigns::slug.eq(id_or_slug)).first(conn).await?,
+    })
 }
 
 /// The campaign must exist, and an area must be one of its areas when it lists any.
@@ -221,7 +230,7 @@ pub trait Removable: Lockable {
     fn dependents(
         _conn: &mut AsyncPgConnection,
         _row: &Self,
-    ) -> impl Future<Output = AppResult<Option<Dependents>>> + Send {
+    ) -> impl Future<Output = AppResult<Option<Box<dyn DependentRows>>>> + Send {
         async { Ok(None) }
     }
 
@@ -258,6 +267,19 @@ pub async fn patch_row<R: Lockable, I: Changes<R>>(
     .await
 }
 
+/// Rows that go or change with a deleted row (an event's tallies, trainings and media
+/// reports: `api/cascade.rs`).
+pub trait DependentRows: Send {
+    /// The owning unit of each: the caller must own them too.
+    fn owners(&self) -> Vec<Option<Uuid>>;
+
+    /// Deletes or detaches them; the journal entry of each change.
+    fn detach_and_delete<'a>(
+        self: Box<Self>,
+        conn: &'a mut AsyncPgConnection,
+    ) -> BoxFuture<'a, AppResult<Vec<Entry>>>;
+}
+
 /// Every DELETE, in one transaction: lock the row, authorize its owner and its dependents',
 /// `If-Match`, delete or detach the dependents, delete the row, journal.
 pub async fn remove_row<R: Removable>(
@@ -272,7 +294,7 @@ pub async fn remove_row<R: Removable>(
         let before = R::lock(conn, key).await?;
         let dependents = R::dependents(conn, &before).await?;
         let mut owners = vec![before.owner()];
-        owners.extend(dependents.iter().flat_map(Dependents::owners));
+        owners.extend(dependents.iter().flat_map(|rows| rows.owners()));
         let auth = authorize(principal, subject, &owners)?;
         if_match.check(&before)?;
         let mut entries = match dependents {

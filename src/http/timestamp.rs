@@ -17,16 +17,6 @@ pub fn serialize<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::
     serializer.serialize_str(std::str::from_utf8(&buf[..len]).unwrap_or_default())
 }
 
-pub fn serialize_opt<S: Serializer>(
-    at: &Option<DateTime<Utc>>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match at {
-        Some(at) => serialize(at, serializer),
-        None => serializer.serialize_none(),
-    }
-}
-
 /// Writes `at` (a year of four digits) into `buf`, returning the length.
 fn write(at: &DateTime<Utc>, buf: &mut [u8; 32]) -> usize {
     let mut out = Out { buf, len: 0 };

@@ -111,34 +111,60 @@ enum Hole {
     Translated,
 }
 
+/// A piece of a `format!`-style template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Piece<'a> {
+    /// A character of literal text (`{{` and `}}` stand for one brace).
+    Char(char),
+    /// A placeholder, by what stands between its braces (empty for `{}`).
+    Hole(&'a str),
+    /// A `{` with no `}` after it.
+    Unclosed,
+}
+
+/// The pieces of a template, in order.
+fn pieces(template: &str) -> impl Iterator<Item = Piece<'_>> {
+    let mut rest = template;
+    std::iter::from_fn(move || {
+        let c = rest.chars().next()?;
+        if rest.starts_with("{{") || rest.starts_with("}}") {
+            rest = &rest[2..];
+            return Some(Piece::Char(c));
+        }
+        if c == '{' {
+            let Some(end) = rest.find('}') else {
+                rest = &rest[1..];
+                return Some(Piece::Unclosed);
+            };
+            let name = &rest[1..end];
+            rest = &rest[end + 1..];
+            return Some(Piece::Hole(name));
+        }
+        rest = &rest[c.len_utf8()..];
+        Some(Piece::Char(c))
+    })
+}
+
 /// Splits a template into literal text and placeholders; `None` for an unknown placeholder.
 fn parse_template(template: &str) -> Option<Vec<Part>> {
     let mut parts = Vec::new();
     let mut literal = String::new();
-    let mut rest = template;
-    while let Some(c) = rest.chars().next() {
-        if rest.starts_with("{{") || rest.starts_with("}}") {
-            literal.push(c);
-            rest = &rest[2..];
-            continue;
-        }
-        if c == '{' {
-            let end = rest.find('}')?;
-            let part = match &rest[1..end] {
-                "" => Part::Hole(Hole::Any),
-                "n" => Part::Hole(Hole::Number),
-                "t" => Part::Hole(Hole::Translated),
-                digits => Part::Index(digits.parse().ok()?),
-            };
-            if !literal.is_empty() {
-                parts.push(Part::Literal(std::mem::take(&mut literal)));
+    for piece in pieces(template) {
+        let part = match piece {
+            Piece::Char(c) => {
+                literal.push(c);
+                continue;
             }
-            parts.push(part);
-            rest = &rest[end + 1..];
-            continue;
+            Piece::Unclosed => return None,
+            Piece::Hole("") => Part::Hole(Hole::Any),
+            Piece::Hole("n") => Part::Hole(Hole::Number),
+            Piece::Hole("t") => Part::Hole(Hole::Translated),
+            Piece::Hole(digits) => Part::Index(digits.parse().ok()?),
+        };
+        if !literal.is_empty() {
+            parts.push(Part::Literal(std::mem::take(&mut literal)));
         }
-        literal.push(c);
-        rest = &rest[c.len_utf8()..];
+        parts.push(part);
     }
     if !literal.is_empty() {
         parts.push(Part::Literal(literal));

@@ -268,11 +268,7 @@ async fn store_refusal(state: &AppState, ticket: &Ticket, answer: &Stored) -> Ap
     let mut conn = state.conn().await?;
     diesel::insert_into(idempotency_keys::table)
         .values((
-            idempotency_keys::scope.eq(&ticket.scope),
-            idempotency_keys::key.eq(&ticket.key),
-            idempotency_keys::method.eq(&ticket.method),
-            idempotency_keys::path.eq(&ticket.path),
-            idempotency_keys::request_hash.eq(&ticket.fingerprint),
+            ticket.key_columns(),
             idempotency_keys::status.eq(answer.status),
             idempotency_keys::response_body.eq(&answer.body),
             idempotency_keys::location.eq(&answer.location),

@@ -22,6 +22,7 @@
 use std::time::Instant;
 
 use chrono::{Datelike, NaiveDate};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
@@ -304,7 +305,21 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
     // Events. Bit fields of h: f0 title, f1 kind, f2 status, f3 co-organizer, f4 day and time,
     // f5 host unit; of h2: f6 area and venue, f7 visibility.
     let event_prefix = id_prefix(p.seed, "event");
-    let events = diesel::sql_query(format!(
+    // What the event and training inserts are both given: `$1` their id prefix, then the seed,
+    // the campaigns' first days, ids and number, the units, the areas and the number of events.
+    let generated = |sql: String, prefix: &str| {
+        diesel::sql_query(sql)
+            .into_boxed::<Pg>()
+            .bind::<Text, _>(prefix.to_owned())
+            .bind::<BigInt, _>(seed)
+            .bind::<Array<Date>, _>(&starts)
+            .bind::<Array<SqlUuid>, _>(&campaign_ids)
+            .bind::<BigInt, _>(c)
+            .bind::<Array<SqlUuid>, _>(&unit_ids)
+            .bind::<Array<Text>, _>(&areas)
+            .bind::<BigInt, _>(p.events as i64)
+    };
+    let events = generated(format!(
         "INSERT INTO events (id, campaign_id, title, kind, summary, description, venue_name, venue_address, \
                              area, starts_at, ends_at, host_unit_id, co_organizer_unit_ids, audience, status, \
                              visibility, expected_participants, tags) \
@@ -351,21 +366,13 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
                FROM (SELECT i, hashtextextended('event/' || i, $2) & 9223372036854775807 AS h, \
                             hashtextextended('event-b/' || i, $2) & 9223372036854775807 AS h2 \
                      FROM generate_series(0, $8 - 1) AS i) AS g) AS r"
-    ))
-    .bind::<Text, _>(&event_prefix)
-    .bind::<BigInt, _>(seed)
-    .bind::<Array<Date>, _>(&starts)
-    .bind::<Array<SqlUuid>, _>(&campaign_ids)
-    .bind::<BigInt, _>(c)
-    .bind::<Array<SqlUuid>, _>(&unit_ids)
-    .bind::<Array<Text>, _>(&areas)
-    .bind::<BigInt, _>(p.events as i64)
+    ), &event_prefix)
     .execute(conn)
     .await?;
 
     // Trainings; three in ten belong to an event of their campaign.
     let training_prefix = id_prefix(p.seed, "training");
-    let trainings = diesel::sql_query(format!(
+    let trainings = generated(format!(
         "INSERT INTO trainings (id, campaign_id, event_id, title, subject, provider_unit_id, target_groups, \
                                 starts_at, ends_at, venue_name, venue_address, capacity, fee_cents, enrolled, \
                                 completed, employed_after, status, visibility) \
@@ -402,15 +409,7 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
                                   30 + (h >> 20 & 1023) / 51 % 171 AS capacity \
                            FROM (SELECT i, hashtextextended('training/' || i, $2) & 9223372036854775807 AS h \
                                  FROM generate_series(0, $10 - 1) AS i) AS g) AS a) AS b) AS r"
-    ))
-    .bind::<Text, _>(&training_prefix)
-    .bind::<BigInt, _>(seed)
-    .bind::<Array<Date>, _>(&starts)
-    .bind::<Array<SqlUuid>, _>(&campaign_ids)
-    .bind::<BigInt, _>(c)
-    .bind::<Array<SqlUuid>, _>(&unit_ids)
-    .bind::<Array<Text>, _>(&areas)
-    .bind::<BigInt, _>(p.events as i64)
+    ), &training_prefix)
     .bind::<Text, _>(&event_prefix)
     .bind::<BigInt, _>(p.trainings())
     .execute(conn)

@@ -36,9 +36,9 @@ macro_rules! stored_by_id {
                 (campaign, id): (String, ::uuid::Uuid),
                 lock: $crate::api::crud::Lock,
             ) -> $crate::error::AppResult<$row> {
-                let campaign = $crate::api::campaigns::find(conn, &campaign).await?;
+                let campaign = $crate::api::shared::campaign_id(conn, &campaign).await?;
                 let query = $table::table
-                    .filter($table::campaign_id.eq(campaign.id))
+                    .filter($table::campaign_id.eq(campaign))
                     .filter($table::id.eq(id))
                     .select($row::as_select());
                 Ok($crate::first_row!(query, conn, lock))
@@ -55,9 +55,9 @@ macro_rules! stored_by_id {
 macro_rules! campaign_page {
     ($request:ident, $campaign:expr, $from:expr, $table:ident, $select:expr) => {{
         let mut conn = $request.state.conn().await?;
-        let campaign = $crate::api::campaigns::find(&mut conn, $campaign).await?;
+        let campaign = $crate::api::shared::campaign_id(&mut conn, $campaign).await?;
         let selected = $from
-            .filter($table::campaign_id.eq(campaign.id))
+            .filter($table::campaign_id.eq(campaign))
             .select($select);
         let query = $crate::keyset_page!(selected, $request.page, $table::id);
         (query, conn)
@@ -88,8 +88,8 @@ macro_rules! removable_by_id {
                 async fn dependents(
                     conn: &mut ::diesel_async::AsyncPgConnection,
                     row: &$row,
-                ) -> $crate::error::AppResult<Option<$crate::api::cascade::Dependents>> {
-                    Ok(Some($dependents(conn, row.id).await?))
+                ) -> $crate::error::AppResult<Option<Box<dyn $crate::api::shared::DependentRows>>> {
+                    Ok(Some(Box::new($dependents(conn, row.id).await?)))
                 }
             )?
 

@@ -232,12 +232,12 @@ pub async fn create_in_campaign<I: NewInCampaign>(
 ) -> AppResult<HttpResponse> {
     authorize(principal, I::Row::SUBJECT, &input.owners())?;
     let mut conn = state.conn().await?;
-    let campaign = crate::api::campaigns::find(&mut conn, campaign).await?;
+    let campaign = crate::api::shared::campaign_id(&mut conn, campaign).await?;
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let owners = input.owners_in(conn, campaign.id).await?;
+            let owners = input.owners_in(conn, campaign).await?;
             let auth = authorize(principal, I::Row::SUBJECT, &owners)?;
-            insert_in_campaign(conn, &auth, campaign.id, Uuid::now_v7(), input).await
+            insert_in_campaign(conn, &auth, campaign, Uuid::now_v7(), input).await
         })
         .await?;
     created(req, row.location(), &row)

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::api::cascade::Dependents;
 use crate::api::crud::{NewRow, Resource};
 use crate::api::shared::{
-    Changes, Owned, Removable, Status, Venue, Visibility, check_campaign_area, default_status,
+    Changes, DependentRows, Owned, Removable, Status, Venue, Visibility, check_campaign_area, default_status,
     default_visibility, keep_campaign,
 };
 use crate::auth::Subject;
@@ -239,7 +239,9 @@ pub struct Event {
     pub venue: Option<Venue>,
     #[schema(example = "潘州街道")]
     pub area: Option<String>,
+    #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub starts_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub ends_at: DateTime<Utc>,
     pub host_unit_id: Uuid,
     pub co_organizer_unit_ids: Vec<Uuid>,
@@ -252,7 +254,9 @@ pub struct Event {
     pub highlight: bool,
     /// Rises with every change (the iCalendar SEQUENCE).
     pub sequence: i32,
+    #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -341,8 +345,8 @@ impl Removable for Event {
     async fn dependents(
         conn: &mut AsyncPgConnection,
         event: &Event,
-    ) -> AppResult<Option<Dependents>> {
-        Ok(Some(Dependents::of_event(conn, event.id).await?))
+    ) -> AppResult<Option<Box<dyn DependentRows>>> {
+        Ok(Some(Box::new(Dependents::of_event(conn, event.id).await?)))
     }
 
     /// Leaves a tombstone (the Atom feed shows the event as deleted for 30 days).

@@ -25,11 +25,9 @@ use chrono::{DateTime, Utc};
 use diesel::sql_types::{Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use uuid::Uuid;
 
 use super::{CACHE_CONTROL, FeedFilter, Format, RENDERING, TOMBSTONE_DAYS};
 use crate::api::campaigns::Campaign;
-use crate::change_signal::ChangeSignal;
 use crate::error::{AppError, AppResult};
 use crate::http::conditional::{etag_of_bytes, none_match};
 use crate::read_cache::ReadCache;
@@ -46,7 +44,8 @@ const RENDER_WAIT: Duration = Duration::from_secs(30);
 
 /// Rendered feeds by campaign, format and filters, kept while their campaign is unchanged.
 pub struct FeedCache {
-    rendered: ReadCache<Rendered>,
+    /// Served while the campaign is unchanged and the feed [`fresh`](Rendered::fresh).
+    pub(super) rendered: ReadCache<Rendered>,
     /// Renderings in progress, each holding a pooled connection and a snapshot for as long
     /// as its client takes to read the feed: at most half the pool, so that downloads of big
     /// feeds cannot starve the rest of the API.
@@ -61,21 +60,6 @@ impl FeedCache {
             renders: Arc::new(Semaphore::new((pool_size / 2).max(1))),
             held: Arc::default(),
         }
-    }
-
-    pub(super) async fn get_or_render<F>(
-        &self,
-        signal: &ChangeSignal,
-        campaign: Uuid,
-        key: &str,
-        render: F,
-    ) -> AppResult<Arc<Rendered>>
-    where
-        F: Future<Output = AppResult<Rendered>>,
-    {
-        self.rendered
-            .get_or_compute_while(signal, campaign, key, Rendered::fresh, render)
-            .await
     }
 
     /// A turn to render; waits while the others' are all taken.
@@ -136,7 +120,7 @@ impl Rendered {
     }
 
     /// Not past the moment a tombstone it shows ages out.
-    fn fresh(&self) -> bool {
+    pub(super) fn fresh(&self) -> bool {
         let v = self.validators();
         v.expires.is_none_or(|expires| v.now < expires)
     }

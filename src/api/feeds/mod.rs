@@ -125,126 +125,83 @@ fn feed_path(slug: &str, format: Format, filter: &FeedFilter) -> String {
     }
 }
 
-/// The campaign's public events as an iCalendar feed (RFC 5545).
-///
-/// One `VEVENT` per published, cancelled or completed public event: `UID` `<event id>@learnweek`
-/// stays the same across edits, `SEQUENCE` rises with every change, cancelled events have
-/// `STATUS:CANCELLED`, times are UTC. A deleted event leaves the feed. Filters select a slice.
-/// Conditional GET: `If-None-Match` or `If-Modified-Since` give 304.
-///
-/// Roles: anyone, including anonymous callers.
-#[utoipa::path(
-    tag = "feeds",
-    operation_id = "getEventsIcal",
-    params(("campaign_slug" = String, Path, example = "gaozhou-2014"), FeedFilter),
-    security((), ("bearer" = [])),
-    responses(
-        (status = 200, content_type = "text/calendar", body = String,
-            description = "iCalendar (`text/calendar; charset=utf-8`)", headers(
-            ("ETag" = String, description = "Changes whenever the feed's content does"),
-            ("Last-Modified" = String, description = "Held back a few seconds after a change"),
-            ("Cache-Control" = String, description = "`public, max-age=60`"))),
-        (status = 304, description = "Not modified: `If-None-Match` matches the `ETag`, or \
-            nothing changed since `If-Modified-Since`")
-    )
-)]
-#[get("/feeds/{campaign_slug}/events.ics")]
-pub async fn ical_feed(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    cache: web::Data<FeedCache>,
-    campaigns: web::Data<CampaignIndex>,
-    _caller: MaybePrincipal,
-    slug: web::Path<String>,
-    filter: web::Query<FeedFilter>,
-) -> AppResult<HttpResponse> {
-    let feeds = Feeds {
-        state: &state,
-        cache: &cache,
-        campaigns: &campaigns,
+/// One handler per format: the same steps and headers, its own operation in the spec (each
+/// format has its own media type and body to document).
+macro_rules! feed_handler {
+    ($(#[$doc:meta])* $name:ident, $path:tt, $operation_id:tt, $format:expr,
+        $content_type:tt, $body:ty, $description:tt) => {
+        $(#[$doc])*
+        #[utoipa::path(
+            tag = "feeds",
+            operation_id = $operation_id,
+            params(("campaign_slug" = String, Path, example = "gaozhou-2014"), FeedFilter),
+            security((), ("bearer" = [])),
+            responses(
+                (status = 200, content_type = $content_type, body = $body,
+                    description = $description, headers(
+                    ("ETag" = String, description = "Changes whenever the feed's content does"),
+                    ("Last-Modified" = String, description = "Held back a few seconds after a change"),
+                    ("Cache-Control" = String, description = "`public, max-age=60`"))),
+                (status = 304, description = "Not modified: `If-None-Match` matches the `ETag`, or \
+                    nothing changed since `If-Modified-Since`")
+            )
+        )]
+        #[get($path)]
+        pub async fn $name(
+            req: HttpRequest,
+            state: web::Data<AppState>,
+            cache: web::Data<FeedCache>,
+            campaigns: web::Data<CampaignIndex>,
+            _caller: MaybePrincipal,
+            slug: web::Path<String>,
+            filter: web::Query<FeedFilter>,
+        ) -> AppResult<HttpResponse> {
+            let feeds = Feeds {
+                state: &state,
+                cache: &cache,
+                campaigns: &campaigns,
+            };
+            respond(&req, &feeds, &slug, &filter, $format).await
+        }
     };
-    respond(&req, &feeds, &slug, &filter, Format::Ics).await
 }
 
-/// The campaign's public events as an Atom feed (RFC 4287).
-///
-/// One entry per published, cancelled or completed public event (`id` `urn:uuid:<event id>`,
-/// categories for kind, status and area). Events deleted in the last 30 days appear as
-/// RFC 6721 `at:deleted-entry` tombstones. Filters select a slice. Conditional GET:
-/// `If-None-Match` or `If-Modified-Since` give 304.
-///
-/// Roles: anyone, including anonymous callers.
-#[utoipa::path(
-    tag = "feeds",
-    operation_id = "getEventsAtom",
-    params(("campaign_slug" = String, Path, example = "gaozhou-2014"), FeedFilter),
-    security((), ("bearer" = [])),
-    responses(
-        (status = 200, content_type = "application/atom+xml", body = String,
-            description = "Atom feed", headers(
-            ("ETag" = String, description = "Changes whenever the feed's content does"),
-            ("Last-Modified" = String, description = "Held back a few seconds after a change"),
-            ("Cache-Control" = String, description = "`public, max-age=60`"))),
-        (status = 304, description = "Not modified: `If-None-Match` matches the `ETag`, or \
-            nothing changed since `If-Modified-Since`")
-    )
-)]
-#[get("/feeds/{campaign_slug}/events.atom")]
-pub async fn atom_feed(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    cache: web::Data<FeedCache>,
-    campaigns: web::Data<CampaignIndex>,
-    _caller: MaybePrincipal,
-    slug: web::Path<String>,
-    filter: web::Query<FeedFilter>,
-) -> AppResult<HttpResponse> {
-    let feeds = Feeds {
-        state: &state,
-        cache: &cache,
-        campaigns: &campaigns,
-    };
-    respond(&req, &feeds, &slug, &filter, Format::Atom).await
+feed_handler! {
+    /// The campaign's public events as an iCalendar feed (RFC 5545).
+    ///
+    /// One `VEVENT` per published, cancelled or completed public event: `UID` `<event id>@learnweek`
+    /// stays the same across edits, `SEQUENCE` rises with every change, cancelled events have
+    /// `STATUS:CANCELLED`, times are UTC. A deleted event leaves the feed. Filters select a slice.
+    /// Conditional GET: `If-None-Match` or `If-Modified-Since` give 304.
+    ///
+    /// Roles: anyone, including anonymous callers.
+    ical_feed, "/feeds/{campaign_slug}/events.ics", "getEventsIcal", Format::Ics,
+    "text/calendar", String, "iCalendar (`text/calendar; charset=utf-8`)"
 }
 
-/// The campaign's public events as a JSON Feed 1.1.
-///
-/// One item per published, cancelled or completed public event; the event's times, status,
-/// kind, area and venue are in each item's `_learnweek` object. Filters select a slice.
-/// Conditional GET: `If-None-Match` or `If-Modified-Since` give 304.
-///
-/// Roles: anyone, including anonymous callers.
-#[utoipa::path(
-    tag = "feeds",
-    operation_id = "getEventsJsonFeed",
-    params(("campaign_slug" = String, Path, example = "gaozhou-2014"), FeedFilter),
-    security((), ("bearer" = [])),
-    responses(
-        (status = 200, content_type = "application/feed+json", body = JsonFeed,
-            description = "JSON Feed 1.1", headers(
-            ("ETag" = String, description = "Changes whenever the feed's content does"),
-            ("Last-Modified" = String, description = "Held back a few seconds after a change"),
-            ("Cache-Control" = String, description = "`public, max-age=60`"))),
-        (status = 304, description = "Not modified: `If-None-Match` matches the `ETag`, or \
-            nothing changed since `If-Modified-Since`")
-    )
-)]
-#[get("/feeds/{campaign_slug}/events.json")]
-pub async fn json_feed(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    cache: web::Data<FeedCache>,
-    campaigns: web::Data<CampaignIndex>,
-    _caller: MaybePrincipal,
-    slug: web::Path<String>,
-    filter: web::Query<FeedFilter>,
-) -> AppResult<HttpResponse> {
-    let feeds = Feeds {
-        state: &state,
-        cache: &cache,
-        campaigns: &campaigns,
-    };
-    respond(&req, &feeds, &slug, &filter, Format::Json).await
+feed_handler! {
+    /// The campaign's public events as an Atom feed (RFC 4287).
+    ///
+    /// One entry per published, cancelled or completed public event (`id` `urn:uuid:<event id>`,
+    /// categories for kind, status and area). Events deleted in the last 30 days appear as
+    /// RFC 6721 `at:deleted-entry` tombstones. Filters select a slice. Conditional GET:
+    /// `If-None-Match` or `If-Modified-Since` give 304.
+    ///
+    /// Roles: anyone, including anonymous callers.
+    atom_feed, "/feeds/{campaign_slug}/events.atom", "getEventsAtom", Format::Atom,
+    "application/atom+xml", String, "Atom feed"
+}
+
+feed_handler! {
+    /// The campaign's public events as a JSON Feed 1.1.
+    ///
+    /// One item per published, cancelled or completed public event; the event's times, status,
+    /// kind, area and venue are in each item's `_learnweek` object. Filters select a slice.
+    /// Conditional GET: `If-None-Match` or `If-Modified-Since` give 304.
+    ///
+    /// Roles: anyone, including anonymous callers.
+    json_feed, "/feeds/{campaign_slug}/events.json", "getEventsJsonFeed", Format::Json,
+    "application/feed+json", JsonFeed, "JSON Feed 1.1"
 }
 
 /// What a feed request works with.
@@ -277,7 +234,8 @@ async fn respond(
     let mut own = None;
     let key = format!("{}?{}", format.file(), filter.normalized());
     let rendered = cache
-        .get_or_render(signal, campaign.id, &key, async {
+        .rendered
+        .get_or_compute_while(signal, campaign.id, &key, Rendered::fresh, async {
             let (validators, pieces) = start(state, cache, campaign.id, filter, format).await?;
             let collected = collect(pieces).await?;
             let body = match &collected {

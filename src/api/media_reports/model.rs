@@ -168,8 +168,11 @@ pub struct MediaReport {
     #[schema(example = "我市全民终身学习活动周隆重开幕")]
     pub title: String,
     pub url: Option<String>,
+    #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub published_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 

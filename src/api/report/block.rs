@@ -34,6 +34,21 @@ pub struct Chart {
     pub bars: Vec<(String, f64, String)>,
 }
 
+/// A paragraph's spans as marked-up text: each escaped with `escape`, the bold ones between
+/// the `bold` marks (`("<strong>", "</strong>")`, `("**", "**")`).
+pub(super) fn spans_text(spans: &[Span], escape: fn(&str) -> String, bold: (&str, &str)) -> String {
+    spans
+        .iter()
+        .map(|s| {
+            if s.bold {
+                format!("{}{}{}", bold.0, escape(&s.text), bold.1)
+            } else {
+                escape(&s.text)
+            }
+        })
+        .collect()
+}
+
 pub(super) fn plain(text: impl Into<String>) -> Span {
     Span {
         text: text.into(),

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::block::{Block, Span, Table};
+use super::block::{Block, Table, spans_text};
 use super::charts::{self, escape};
 use super::document::blocks;
 use super::model::{Audience, Report};
@@ -65,7 +65,11 @@ pub fn render(report: &Report) -> String {
                 let _ = writeln!(out, "<h2>{}</h2>", escape(&t));
             }
             Block::Para(spans) => {
-                let _ = writeln!(out, "<p>{}</p>", spans_html(&spans));
+                let _ = writeln!(
+                    out,
+                    "<p>{}</p>",
+                    spans_text(&spans, escape, ("<strong>", "</strong>"))
+                );
             }
             Block::Table(t) => table(&mut out, &t),
             Block::Chart(c) => {
@@ -78,19 +82,6 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</main>\n</body>\n</html>\n");
     out
-}
-
-fn spans_html(spans: &[Span]) -> String {
-    spans
-        .iter()
-        .map(|s| {
-            if s.bold {
-                format!("<strong>{}</strong>", escape(&s.text))
-            } else {
-                escape(&s.text)
-            }
-        })
-        .collect()
 }
 
 fn table(out: &mut String, t: &Table) {

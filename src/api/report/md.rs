@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::block::{Block, Span, Table};
+use super::block::{Block, Table, spans_text};
 use super::document::blocks;
 use super::model::Report;
 
@@ -18,7 +18,7 @@ pub fn render(report: &Report) -> String {
                 let _ = writeln!(out, "## {}\n", inline(&t));
             }
             Block::Para(spans) => {
-                let _ = writeln!(out, "{}\n", spans_md(&spans));
+                let _ = writeln!(out, "{}\n", spans_text(&spans, inline, ("**", "**")));
             }
             Block::Table(t) => table(&mut out, &t),
             Block::Chart(_) => {}
@@ -28,19 +28,6 @@ pub fn render(report: &Report) -> String {
         }
     }
     out
-}
-
-fn spans_md(spans: &[Span]) -> String {
-    spans
-        .iter()
-        .map(|s| {
-            if s.bold {
-                format!("**{}**", inline(&s.text))
-            } else {
-                inline(&s.text)
-            }
-        })
-        .collect()
 }
 
 fn table(out: &mut String, t: &Table) {

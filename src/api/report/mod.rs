@@ -16,23 +16,17 @@ mod md;
 mod model;
 mod xlsx;
 
-use std::sync::Arc;
-
-use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
-use std::future::{Ready, ready};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::campaigns::{Campaign, CampaignIndex};
-use crate::api::summary::{SummaryCache, summary_for, trends};
-use crate::auth::MaybePrincipal;
+use crate::api::campaigns::Campaign;
+use crate::api::summary::{CampaignRead, summary_for, trends};
 use crate::error::{AppError, AppResult};
 use crate::http::conditional::tagged_response;
 use crate::read_cache::ReadCache;
-use crate::state::AppState;
 use model::{Audience, Report};
 
 /// Rendered reports kept at once: 4 formats x 2 editions per campaign, tens of kilobytes each.
@@ -44,31 +38,6 @@ pub struct ReportCache(ReadCache<Vec<u8>>);
 impl Default for ReportCache {
     fn default() -> Self {
         ReportCache(ReadCache::new(CACHED_REPORTS))
-    }
-}
-
-/// What rendering a report reads from: the plumbing and the caches it builds on.
-pub struct Sources {
-    state: web::Data<AppState>,
-    campaigns: web::Data<CampaignIndex>,
-    summaries: web::Data<SummaryCache>,
-    reports: web::Data<ReportCache>,
-}
-
-impl FromRequest for Sources {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let data = || -> Result<Sources, actix_web::Error> {
-            Ok(Sources {
-                state: web::Data::extract(req).into_inner()?,
-                campaigns: web::Data::extract(req).into_inner()?,
-                summaries: web::Data::extract(req).into_inner()?,
-                reports: web::Data::extract(req).into_inner()?,
-            })
-        };
-        ready(data())
     }
 }
 
@@ -139,11 +108,10 @@ macro_rules! report_handler {
         #[get($path)]
         pub async fn $name(
             req: HttpRequest,
-            sources: Sources,
-            caller: MaybePrincipal,
-            id: web::Path<String>,
+            read: CampaignRead,
+            reports: web::Data<ReportCache>,
         ) -> AppResult<HttpResponse> {
-            respond(&req, &sources, &caller, &id, $format).await
+            respond(&req, &read, &reports, $format).await
         }
     };
 }
@@ -210,14 +178,12 @@ report_handler! {
 
 async fn respond(
     req: &HttpRequest,
-    sources: &Sources,
-    caller: &MaybePrincipal,
-    id: &str,
+    read: &CampaignRead,
+    reports: &ReportCache,
     format: Format,
 ) -> AppResult<HttpResponse> {
-    let state = &sources.state;
-    let campaign = sources.campaigns.find_for(state, caller, id).await?;
-    let audience = if caller.sees_everything() {
+    let (state, campaign) = (&read.state, &read.campaign);
+    let audience = if read.caller.sees_everything() {
         Audience::Full
     } else {
         Audience::Public
@@ -227,16 +193,15 @@ async fn respond(
     // edition in the same place changes the list, and so the stamp). A token holder's full
     // edition is kept the same way: their own write shows once its notification arrives, which
     // is as it commits in practice (`/summary` they read fresh).
-    let earlier = trends::earlier_editions(state, &campaign).await?;
+    let earlier = trends::earlier_editions(state, campaign).await?;
     let mut shown: Vec<Uuid> = earlier.iter().map(|c| c.id).collect();
     shown.push(campaign.id);
     let stamp = state.change_signal.campaigns_stamp(&shown);
     let key = format!("report.{}.{}", format.extension(), audience.key());
-    let rendered = sources
-        .reports
+    let rendered = reports
         .0
         .get_or_compute_at(stamp, campaign.id, &key, async {
-            let report = build(sources, caller, &campaign, &earlier, audience).await?;
+            let report = build(read, &earlier, audience).await?;
             web::block(move || render(&report, format))
                 .await
                 .map_err(AppError::internal)?
@@ -262,7 +227,7 @@ async fn respond(
         );
     }
     if res.status() == StatusCode::OK {
-        let disposition = content_disposition(&campaign, format);
+        let disposition = content_disposition(campaign, format);
         let value = HeaderValue::try_from(disposition).map_err(AppError::internal)?;
         res.headers_mut().insert(header::CONTENT_DISPOSITION, value);
     }
@@ -271,14 +236,9 @@ async fn respond(
 
 /// The report's figures and names: the summary once, the trends built on that same summary,
 /// and the names in their own snapshot.
-async fn build(
-    sources: &Sources,
-    caller: &MaybePrincipal,
-    campaign: &Arc<Campaign>,
-    earlier: &[Campaign],
-    audience: Audience,
-) -> AppResult<Report> {
-    let (state, summaries) = (&sources.state, &sources.summaries);
+async fn build(read: &CampaignRead, earlier: &[Campaign], audience: Audience) -> AppResult<Report> {
+    let (state, summaries, caller, campaign) =
+        (&read.state, &read.summaries, &read.caller, &read.campaign);
     let summary = summary_for(state, summaries, caller, campaign).await?;
     let trends = trends::of_editions(state, summaries, caller, campaign, earlier, &summary).await?;
     let names = model::gather(state, campaign, audience).await?;

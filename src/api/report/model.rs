@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use diesel::sql_types::{Bool, Date, Int4, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -76,28 +76,47 @@ pub struct Person {
     pub role: CommitteeRole,
 }
 
+#[derive(diesel::QueryableByName)]
 pub struct EventItem {
+    #[diesel(sql_type = Text)]
     pub title: String,
+    #[diesel(sql_type = Text)]
     pub kind: EventKind,
+    #[diesel(sql_type = Bool)]
     pub highlight: bool,
+    #[diesel(sql_type = Bool)]
     pub cancelled: bool,
+    #[diesel(sql_type = Date)]
     pub day: NaiveDate,
+    #[diesel(sql_type = Text)]
     pub host: String,
 }
 
+#[derive(diesel::QueryableByName)]
 pub struct TrainingItem {
+    #[diesel(sql_type = Text)]
     pub title: String,
+    #[diesel(sql_type = Text)]
     pub subject: TrainingSubject,
+    #[diesel(sql_type = Text)]
     pub provider: String,
+    #[diesel(sql_type = BigInt)]
     pub enrolled: i64,
+    #[diesel(sql_type = BigInt)]
     pub completed: i64,
+    #[diesel(sql_type = BigInt)]
     pub employed_after: i64,
 }
 
+#[derive(diesel::QueryableByName)]
 pub struct MediaItem {
+    #[diesel(sql_type = Text)]
     pub medium: Medium,
+    #[diesel(sql_type = Text)]
     pub title: String,
+    #[diesel(sql_type = Nullable<Text>)]
     pub outlet: Option<String>,
+    #[diesel(sql_type = Date)]
     pub day: NaiveDate,
 }
 
@@ -299,7 +318,7 @@ struct BodyRow {
     name: String,
     #[diesel(sql_type = Text)]
     kind: BodyKind,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[diesel(sql_type = BigInt)]
     members: i64,
 }
 
@@ -359,24 +378,8 @@ async fn bodies(conn: &mut AsyncPgConnection, id: Uuid, full: bool) -> AppResult
         .collect())
 }
 
-#[derive(diesel::QueryableByName)]
-struct EventRow {
-    #[diesel(sql_type = Text)]
-    title: String,
-    #[diesel(sql_type = Text)]
-    kind: EventKind,
-    #[diesel(sql_type = Bool)]
-    highlight: bool,
-    #[diesel(sql_type = Bool)]
-    cancelled: bool,
-    #[diesel(sql_type = Date)]
-    day: NaiveDate,
-    #[diesel(sql_type = Text)]
-    host: String,
-}
-
 async fn events(conn: &mut AsyncPgConnection, id: Uuid, full: bool) -> AppResult<Vec<EventItem>> {
-    let rows: Vec<EventRow> = diesel::sql_query(
+    Ok(diesel::sql_query(
         "SELECT e.title, e.kind, e.highlight, e.status = 'cancelled' AS cancelled, \
            (e.starts_at AT TIME ZONE c.timezone)::date AS day, coalesce(u.short_name, u.name) AS host \
          FROM events e JOIN campaigns c ON c.id = e.campaign_id JOIN units u ON u.id = e.host_unit_id \
@@ -386,25 +389,14 @@ async fn events(conn: &mut AsyncPgConnection, id: Uuid, full: bool) -> AppResult
     .bind::<SqlUuid, _>(id)
     .bind::<Bool, _>(full)
     .load(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| EventItem {
-            title: r.title,
-            kind: r.kind,
-            highlight: r.highlight,
-            cancelled: r.cancelled,
-            day: r.day,
-            host: r.host,
-        })
-        .collect())
+    .await?)
 }
 
 #[derive(diesel::QueryableByName)]
 struct DayRow {
     #[diesel(sql_type = Date)]
     day: NaiveDate,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[diesel(sql_type = BigInt)]
     n: i64,
 }
 
@@ -421,30 +413,16 @@ async fn days(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Vec<(NaiveDat
     Ok(rows.into_iter().map(|r| (r.day, r.n)).collect())
 }
 
-#[derive(diesel::QueryableByName)]
-struct TrainingRow {
-    #[diesel(sql_type = Text)]
-    title: String,
-    #[diesel(sql_type = Text)]
-    subject: TrainingSubject,
-    #[diesel(sql_type = Text)]
-    provider: String,
-    #[diesel(sql_type = Int4)]
-    enrolled: i32,
-    #[diesel(sql_type = Int4)]
-    completed: i32,
-    #[diesel(sql_type = Int4)]
-    employed_after: i32,
-}
-
 async fn trainings(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     full: bool,
 ) -> AppResult<Vec<TrainingItem>> {
-    let rows: Vec<TrainingRow> = diesel::sql_query(
+    // The counts as bigint, as the report adds them up.
+    Ok(diesel::sql_query(
         "SELECT t.title, t.subject, coalesce(u.short_name, u.name) AS provider, \
-           t.enrolled, t.completed, t.employed_after \
+           t.enrolled::int8 AS enrolled, t.completed::int8 AS completed, \
+           t.employed_after::int8 AS employed_after \
          FROM trainings t JOIN units u ON u.id = t.provider_unit_id \
          WHERE t.campaign_id = $1 AND t.status <> 'draft' AND ($2 OR t.visibility = 'public') \
          ORDER BY t.starts_at, t.title",
@@ -452,34 +430,11 @@ async fn trainings(
     .bind::<SqlUuid, _>(id)
     .bind::<Bool, _>(full)
     .load(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| TrainingItem {
-            title: r.title,
-            subject: r.subject,
-            provider: r.provider,
-            enrolled: r.enrolled.into(),
-            completed: r.completed.into(),
-            employed_after: r.employed_after.into(),
-        })
-        .collect())
-}
-
-#[derive(diesel::QueryableByName)]
-struct MediaRow {
-    #[diesel(sql_type = Text)]
-    medium: Medium,
-    #[diesel(sql_type = Text)]
-    title: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    outlet: Option<String>,
-    #[diesel(sql_type = Date)]
-    day: NaiveDate,
+    .await?)
 }
 
 async fn media(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Vec<MediaItem>> {
-    let rows: Vec<MediaRow> = diesel::sql_query(
+    Ok(diesel::sql_query(
         "SELECT m.medium, m.title, coalesce(u.short_name, u.name, m.outlet_name) AS outlet, \
            (m.published_at AT TIME ZONE c.timezone)::date AS day \
          FROM media_reports m JOIN campaigns c ON c.id = m.campaign_id \
@@ -488,14 +443,5 @@ async fn media(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Vec<MediaIte
     )
     .bind::<SqlUuid, _>(id)
     .load(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| MediaItem {
-            medium: r.medium,
-            title: r.title,
-            outlet: r.outlet,
-            day: r.day,
-        })
-        .collect())
+    .await?)
 }

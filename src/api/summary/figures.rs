@@ -32,6 +32,12 @@ impl RoleCounts {
     pub fn total(&self) -> i64 {
         self.co_host + self.undertaker + self.member
     }
+
+    fn add(&mut self, other: &RoleCounts) {
+        self.co_host += other.co_host;
+        self.undertaker += other.undertaker;
+        self.member += other.member;
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
@@ -46,6 +52,15 @@ pub struct EventCounts {
     pub by_status: BTreeMap<Status, i64>,
     /// Of `total`, how many are internal.
     pub internal: i64,
+}
+
+impl EventCounts {
+    fn add(&mut self, other: &EventCounts) {
+        self.total += other.total;
+        self.internal += other.internal;
+        add_by(&mut self.by_kind, &other.by_kind);
+        add_by(&mut self.by_status, &other.by_status);
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema, PartialEq, Default, Clone, Copy)]
@@ -78,6 +93,16 @@ pub struct Participants {
     pub by_category: BTreeMap<Category, Counts>,
 }
 
+impl Participants {
+    fn add(&mut self, other: &Participants) {
+        self.events.plus(other.events);
+        self.trainings.plus(other.trainings);
+        for (k, c) in &other.by_category {
+            self.by_category.entry(*k).or_default().plus(*c);
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Default)]
 pub struct TrainingCounts {
     /// Sessions that are not drafts.
@@ -87,11 +112,27 @@ pub struct TrainingCounts {
     pub employed_after: i64,
 }
 
+impl TrainingCounts {
+    fn add(&mut self, other: &TrainingCounts) {
+        self.sessions += other.sessions;
+        self.enrolled += other.enrolled;
+        self.completed += other.completed;
+        self.employed_after += other.employed_after;
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct MediaCounts {
     pub total: i64,
     /// Every medium, zero included.
     pub by_medium: BTreeMap<Medium, i64>,
+}
+
+impl MediaCounts {
+    fn add(&mut self, other: &MediaCounts) {
+        self.total += other.total;
+        add_by(&mut self.by_medium, &other.by_medium);
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
@@ -120,15 +161,19 @@ impl Coverage {
     }
 }
 
-/// The figures of one group of campaigns.
-#[derive(Debug, Clone, PartialEq)]
+// The figures of one group of campaigns; a region's are served as they are.
+/// The figures of a set of campaigns, in the summary's shape.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[schema(as = RegionFigures)]
 pub struct Figures {
+    /// How many campaigns were summed.
     pub campaigns: i64,
     pub partners: RoleCounts,
     pub events: EventCounts,
     pub participants: Participants,
     pub trainings: TrainingCounts,
     pub media_reports: MediaCounts,
+    /// `areas` and `reached` summed; `ratio` recomputed from the sums, never averaged.
     pub coverage: Coverage,
 }
 
@@ -173,40 +218,22 @@ impl Figures {
     /// Adds `other`'s figures to these (coverage recomputed from the summed areas).
     pub fn add(&mut self, other: &Figures) {
         self.campaigns += other.campaigns;
-        self.partners.co_host += other.partners.co_host;
-        self.partners.undertaker += other.partners.undertaker;
-        self.partners.member += other.partners.member;
-        self.events.total += other.events.total;
-        self.events.internal += other.events.internal;
-        for (k, n) in &other.events.by_kind {
-            *self.events.by_kind.entry(*k).or_default() += n;
-        }
-        for (k, n) in &other.events.by_status {
-            *self.events.by_status.entry(*k).or_default() += n;
-        }
-        self.participants.events.plus(other.participants.events);
-        self.participants
-            .trainings
-            .plus(other.participants.trainings);
-        for (k, c) in &other.participants.by_category {
-            self.participants
-                .by_category
-                .entry(*k)
-                .or_default()
-                .plus(*c);
-        }
-        self.trainings.sessions += other.trainings.sessions;
-        self.trainings.enrolled += other.trainings.enrolled;
-        self.trainings.completed += other.trainings.completed;
-        self.trainings.employed_after += other.trainings.employed_after;
-        self.media_reports.total += other.media_reports.total;
-        for (k, n) in &other.media_reports.by_medium {
-            *self.media_reports.by_medium.entry(*k).or_default() += n;
-        }
+        self.partners.add(&other.partners);
+        self.events.add(&other.events);
+        self.participants.add(&other.participants);
+        self.trainings.add(&other.trainings);
+        self.media_reports.add(&other.media_reports);
         self.coverage = Coverage::of(
             self.coverage.areas + other.coverage.areas,
             self.coverage.reached + other.coverage.reached,
         );
+    }
+}
+
+/// Adds each of `other`'s counts to the one of the same key.
+fn add_by<K: Ord + Copy>(counts: &mut BTreeMap<K, i64>, other: &BTreeMap<K, i64>) {
+    for (k, n) in other {
+        *counts.entry(*k).or_default() += n;
     }
 }
 

@@ -9,10 +9,12 @@ pub mod trends;
 
 use std::sync::Arc;
 
+use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
 use diesel::sql_types::{Nullable, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -73,15 +75,13 @@ pub struct PartnerCounts {
         content((Summary = "application/json"), (String = "text/csv"))))
 )]
 #[get("/campaigns/{id}/summary")]
-pub async fn summary(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    index: web::Data<CampaignIndex>,
-    cache: web::Data<SummaryCache>,
-    caller: MaybePrincipal,
-    id: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let campaign = index.find_for(&state, &caller, &id).await?;
+pub async fn summary(req: HttpRequest, read: CampaignRead) -> AppResult<HttpResponse> {
+    let CampaignRead {
+        state,
+        summaries: cache,
+        caller,
+        campaign,
+    } = read;
     // Boxed: the computation's future is large, and an unboxed one would be copied on every
     // request, the cached ones included.
     let figures = async { Box::pin(summary_for(&state, &cache, &caller, &campaign)).await };
@@ -102,6 +102,42 @@ pub async fn summary(
     res.headers_mut()
         .insert(header::VARY, header::HeaderValue::from_static("Accept"));
     Ok(res)
+}
+
+/// What a reader of one campaign's figures (its summary, trends, report) starts from: the
+/// campaign the path names (`{id}`, an id or a slug) as the caller may see it, found before
+/// the handler runs, and the plumbing and caches its figures come from.
+pub struct CampaignRead {
+    pub state: web::Data<AppState>,
+    pub summaries: web::Data<SummaryCache>,
+    pub caller: MaybePrincipal,
+    pub campaign: Arc<Campaign>,
+}
+
+impl FromRequest for CampaignRead {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // In the order a handler taking them as arguments would extract them.
+        let parts = <(
+            web::Data<AppState>,
+            web::Data<CampaignIndex>,
+            web::Data<SummaryCache>,
+            MaybePrincipal,
+            web::Path<String>,
+        )>::from_request(req, payload);
+        Box::pin(async move {
+            let (state, index, summaries, caller, id) = parts.await?;
+            let campaign = index.find_for(&state, &caller, &id).await?;
+            Ok(CampaignRead {
+                state,
+                summaries,
+                caller,
+                campaign,
+            })
+        })
+    }
 }
 
 /// Computed summaries and regional sums, kept while unchanged (a `web::Data` of the app).

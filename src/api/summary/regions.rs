@@ -14,41 +14,12 @@ use uuid::Uuid;
 
 use super::SummaryCache;
 use super::figures::{self, Figures, Groups};
-use super::{Coverage, EventCounts, MediaCounts, Participants, RoleCounts, TrainingCounts};
 use crate::api::shared::region_prefix;
 use crate::auth::MaybePrincipal;
 use crate::error::{AppError, AppResult};
 use crate::http::json_ok;
 use crate::schema::campaigns;
 use crate::state::AppState;
-
-/// The figures of a set of campaigns, in the summary's shape.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
-pub struct RegionFigures {
-    /// How many campaigns were summed.
-    pub campaigns: i64,
-    pub partners: RoleCounts,
-    pub events: EventCounts,
-    pub participants: Participants,
-    pub trainings: TrainingCounts,
-    pub media_reports: MediaCounts,
-    /// `areas` and `reached` summed; `ratio` recomputed from the sums, never averaged.
-    pub coverage: Coverage,
-}
-
-impl From<Figures> for RegionFigures {
-    fn from(f: Figures) -> Self {
-        RegionFigures {
-            campaigns: f.campaigns,
-            partners: f.partners,
-            events: f.events,
-            participants: f.participants,
-            trainings: f.trainings,
-            media_reports: f.media_reports,
-            coverage: f.coverage,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RegionChild {
@@ -57,7 +28,7 @@ pub struct RegionChild {
     #[schema(example = "440981")]
     pub region_code: String,
     #[serde(flatten)]
-    pub figures: RegionFigures,
+    pub figures: Figures,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -67,7 +38,7 @@ pub struct RegionSummary {
     #[schema(example = 2014)]
     pub year: i32,
     #[serde(flatten)]
-    pub figures: RegionFigures,
+    pub figures: Figures,
     /// One entry per next-level division with campaigns, by code.
     pub children: Vec<RegionChild>,
 }
@@ -159,12 +130,12 @@ async fn compute(
     Ok(RegionSummary {
         region_code: code.to_owned(),
         year,
-        figures: total.into(),
+        figures: total,
         children: by_child
             .into_iter()
             .map(|(region_code, f)| RegionChild {
                 region_code,
-                figures: f.into(),
+                figures: f,
             })
             .collect(),
     })

@@ -5,15 +5,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Summary, SummaryCache, summary_for};
-use crate::api::campaigns::{Campaign, CampaignIndex};
+use super::{CampaignRead, Summary, SummaryCache, summary_for};
+use crate::api::campaigns::Campaign;
 use crate::auth::MaybePrincipal;
 use crate::error::{AppError, AppResult};
 use crate::http::json_ok;
@@ -182,16 +182,9 @@ pub struct Trends {
         headers(("ETag" = String))))
 )]
 #[get("/campaigns/{id}/trends")]
-pub async fn trends(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    index: web::Data<CampaignIndex>,
-    cache: web::Data<SummaryCache>,
-    caller: MaybePrincipal,
-    id: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let campaign = index.find_for(&state, &caller, &id).await?;
-    json_ok(&req, &compute(&state, &cache, &caller, &campaign).await?)
+pub async fn trends(req: HttpRequest, read: CampaignRead) -> AppResult<HttpResponse> {
+    let trends = compute(&read.state, &read.summaries, &read.caller, &read.campaign).await?;
+    json_ok(&req, &trends)
 }
 
 /// The trends of `campaign`, each edition's figures from its (cached) summary.

@@ -12,20 +12,16 @@ use std::str::FromStr;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::NaiveDate;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::draft::TallyDraft;
-use super::model::{MAX_BATCH, Source, Tally, TallyInput};
-use super::upsert::{BulkIngest, Outcome, apply_many};
-use crate::auth::Principal;
-use crate::auth::{Subject, authorize};
+use super::model::{MAX_BATCH, Source, TallyInput};
+use super::upsert::{BatchResult, Ingest};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::body::read_json;
-use crate::http::json_ok;
-use crate::state::AppState;
 
 /// The body of `POST /tallies/batch`.
 #[derive(Debug, ToSchema)]
@@ -34,49 +30,6 @@ pub struct BatchInput {
     /// answer (`items[3].count`).
     #[schema(value_type = Vec<TallyInput>, min_items = 1, max_items = 5000)]
     pub items: Vec<Value>,
-}
-
-/// One row of a batch or CSV answer, in input order.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BatchItemResult {
-    /// 0-based position in `items` (or among the CSV file's data rows).
-    pub index: usize,
-    /// The CSV line the row came from (CSV imports only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-    pub id: Uuid,
-    pub outcome: Outcome,
-}
-
-/// What happened to each row: `items` has exactly one entry per input row.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BatchResult {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub items: Vec<BatchItemResult>,
-}
-
-impl BatchResult {
-    /// `lines`: the CSV line of each row, or empty for a JSON batch.
-    pub fn from_outcomes(outcomes: &[(Tally, Outcome)], lines: &[u64]) -> Self {
-        let count = |o: Outcome| outcomes.iter().filter(|(_, x)| *x == o).count();
-        BatchResult {
-            created: count(Outcome::Created),
-            updated: count(Outcome::Updated),
-            unchanged: count(Outcome::Unchanged),
-            items: outcomes
-                .iter()
-                .enumerate()
-                .map(|(index, (t, outcome))| BatchItemResult {
-                    index,
-                    line: lines.get(index).copied(),
-                    id: t.id,
-                    outcome: *outcome,
-                })
-                .collect(),
-        }
-    }
 }
 
 /// Upserts many tallies in one transaction: all land or none. Every bad item and field is
@@ -94,13 +47,9 @@ impl BatchResult {
 #[post("")]
 pub async fn batch(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    turns: web::Data<BulkIngest>,
-    principal: Principal,
+    ingest: Ingest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    // Who may send tallies at all is known before a byte of the body is read.
-    authorize(&principal, Subject::Tally, &[])?;
     let body: BatchInput = read_json(&req, payload.into_inner()).await?;
     if body.items.is_empty() {
         return Err(AppError::invalid_field(
@@ -114,8 +63,7 @@ pub async fn batch(
         .enumerate()
         .map(|(i, item)| read_item(format!("items[{i}]"), item))
         .collect();
-    let outcomes = apply_many(&state, &turns, &principal, drafts, Source::Script).await?;
-    json_ok(&req, &BatchResult::from_outcomes(&outcomes, &[]))
+    ingest.apply(&req, drafts, Source::Script, &[]).await
 }
 
 /// The fields of a tally, as clients name them.
@@ -135,6 +83,7 @@ const FIELDS: &[&str] = &[
 /// Reads one JSON item into a draft: every field that has the right type, an error for each
 /// that has not, for each unknown field, and for each required field that is missing.
 pub fn read_item(label: String, item: Value) -> TallyDraft {
+    use Presence::{Optional, Required};
     let mut draft = TallyDraft::new(label);
     let Value::Object(mut fields) = item else {
         let label = draft.label_or_body();
@@ -151,61 +100,50 @@ pub fn read_item(label: String, item: Value) -> TallyDraft {
         }
     }
     let f = &mut fields;
-    draft.campaign_id = optional(&mut draft, f, "campaign_id", uuid);
-    draft.event_id = optional(&mut draft, f, "event_id", uuid);
-    draft.training_id = optional(&mut draft, f, "training_id", uuid);
-    draft.category = required(&mut draft, f, "category", text_enum);
-    draft.measure = required(&mut draft, f, "measure", text_enum);
-    draft.count = required(&mut draft, f, "count", whole_number);
-    draft.tally_date = required(&mut draft, f, "tally_date", date);
-    draft.reporting_unit_id = optional(&mut draft, f, "reporting_unit_id", uuid);
-    draft.source = optional(&mut draft, f, "source", text_enum);
-    draft.note = optional(&mut draft, f, "note", text);
+    draft.campaign_id = field(&mut draft, f, "campaign_id", Optional, uuid);
+    draft.event_id = field(&mut draft, f, "event_id", Optional, uuid);
+    draft.training_id = field(&mut draft, f, "training_id", Optional, uuid);
+    draft.category = field(&mut draft, f, "category", Required, text_enum);
+    draft.measure = field(&mut draft, f, "measure", Required, text_enum);
+    draft.count = field(&mut draft, f, "count", Required, whole_number);
+    draft.tally_date = field(&mut draft, f, "tally_date", Required, date);
+    draft.reporting_unit_id = field(&mut draft, f, "reporting_unit_id", Optional, uuid);
+    draft.source = field(&mut draft, f, "source", Optional, text_enum);
+    draft.note = field(&mut draft, f, "note", Optional, text);
     draft
 }
 
 type Reader<T> = fn(&Value) -> Result<T, String>;
 
-/// A field that may be absent or null.
-fn optional<T>(
-    draft: &mut TallyDraft,
-    fields: &mut Map<String, Value>,
-    name: &'static str,
-    read: Reader<T>,
-) -> Option<T> {
-    match fields.remove(name) {
-        None | Some(Value::Null) => None,
-        Some(value) => read_or_note(draft, name, &value, read),
-    }
+/// Whether a field may be absent or null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Presence {
+    Optional,
+    /// Present and not null.
+    Required,
 }
 
-/// A field that must be present and not null.
-fn required<T>(
+/// Takes field `name` out of `fields` and reads it, or notes on the draft why it cannot.
+fn field<T>(
     draft: &mut TallyDraft,
     fields: &mut Map<String, Value>,
     name: &'static str,
+    presence: Presence,
     read: Reader<T>,
 ) -> Option<T> {
-    match fields.remove(name) {
-        None => {
+    let value = match (fields.remove(name), presence) {
+        (None | Some(Value::Null), Presence::Optional) => return None,
+        (None, Presence::Required) => {
             draft.unreadable(name, "is required");
-            None
+            return None;
         }
-        Some(Value::Null) => {
+        (Some(Value::Null), Presence::Required) => {
             draft.unreadable(name, "must not be null");
-            None
+            return None;
         }
-        Some(value) => read_or_note(draft, name, &value, read),
-    }
-}
-
-fn read_or_note<T>(
-    draft: &mut TallyDraft,
-    name: &'static str,
-    value: &Value,
-    read: Reader<T>,
-) -> Option<T> {
-    match read(value) {
+        (Some(value), _) => value,
+    };
+    match read(&value) {
         Ok(v) => Some(v),
         Err(message) => {
             draft.unreadable(name, message);

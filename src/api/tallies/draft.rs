@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use diesel_async::methods::LoadQuery;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -178,23 +179,40 @@ impl References {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let units = if unit_ids.is_empty() {
-            HashSet::new()
-        } else {
-            units::table
-                .filter(units::id.eq_any(&unit_ids))
-                .select(units::id)
-                .load::<Uuid>(conn)
-                .await?
-                .into_iter()
-                .collect()
-        };
         Ok(References {
-            event_campaigns: campaigns_of_events(conn, &event_ids).await?,
-            training_campaigns: campaigns_of_trainings(conn, &training_ids).await?,
-            units,
+            units: look_up(conn, unit_ids, |ids| {
+                units::table.filter(units::id.eq_any(ids)).select(units::id)
+            })
+            .await?,
+            event_campaigns: look_up(conn, event_ids, |ids| {
+                let found = events::table.filter(events::id.eq_any(ids));
+                found.select((events::id, events::campaign_id))
+            })
+            .await?,
+            training_campaigns: look_up(conn, training_ids, |ids| {
+                let found = trainings::table.filter(trainings::id.eq_any(ids));
+                found.select((trainings::id, trainings::campaign_id))
+            })
+            .await?,
         })
     }
+}
+
+/// What the query `of` makes of `ids` finds, collected; without ids, nothing (and no query).
+async fn look_up<Q, T, C>(
+    conn: &mut AsyncPgConnection,
+    ids: Vec<Uuid>,
+    of: impl FnOnce(Vec<Uuid>) -> Q,
+) -> AppResult<C>
+where
+    Q: LoadQuery<'static, AsyncPgConnection, T> + 'static,
+    T: Send,
+    C: FromIterator<T> + Default,
+{
+    if ids.is_empty() {
+        return Ok(C::default());
+    }
+    Ok(of(ids).load::<T>(conn).await?.into_iter().collect())
 }
 
 /// Validates tallies in bulk: what could not be read, shape, references (one query per
@@ -366,38 +384,4 @@ fn subject_campaign(t: &TallyDraft, refs: &References, r: &mut Checks) -> Option
         );
     }
     found
-}
-
-/// The campaign of each event that exists.
-async fn campaigns_of_events(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> AppResult<HashMap<Uuid, Uuid>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(events::table
-        .filter(events::id.eq_any(ids))
-        .select((events::id, events::campaign_id))
-        .load::<(Uuid, Uuid)>(conn)
-        .await?
-        .into_iter()
-        .collect())
-}
-
-/// The campaign of each training that exists.
-async fn campaigns_of_trainings(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> AppResult<HashMap<Uuid, Uuid>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(trainings::table
-        .filter(trainings::id.eq_any(ids))
-        .select((trainings::id, trainings::campaign_id))
-        .load::<(Uuid, Uuid)>(conn)
-        .await?
-        .into_iter()
-        .collect())
 }

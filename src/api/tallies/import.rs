@@ -12,17 +12,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use encoding_rs::{Encoding, GB18030};
 use uuid::Uuid;
 
-use super::batch::BatchResult;
+use super::upsert::BatchResult;
 use super::draft::TallyDraft;
 use super::model::{Category, MAX_BATCH, Measure, Source};
-use super::upsert::{BulkIngest, apply_many};
-use crate::auth::Principal;
-use crate::auth::{Subject, authorize};
+use super::upsert::Ingest;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::body::{BODY_DEADLINE, declared_length, has_content_type, read_body_within};
-use crate::http::json_ok;
 use crate::schema::units;
-use crate::state::AppState;
 use crate::validate::Checks;
 
 /// API.md: 10 MiB of CSV.
@@ -106,13 +102,9 @@ const MEASURE_LABELS: &[(&str, Measure)] =
 #[post("/tallies/import")]
 pub async fn import(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    turns: web::Data<BulkIngest>,
-    principal: Principal,
+    ingest: Ingest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    // Who may send tallies at all is known before a byte of the body is read.
-    authorize(&principal, Subject::Tally, &[])?;
     if !has_content_type(&req, &["text/csv", "application/csv"]) {
         return Err(AppError::unsupported_media_type("text/csv"));
     }
@@ -122,11 +114,12 @@ pub async fn import(
     let bytes = read_body_within(payload.into_inner(), CSV_LIMIT, BODY_DEADLINE).await?;
     let text = decode(&bytes)?;
     let file = {
-        let mut conn = state.conn().await?;
+        let mut conn = ingest.state.conn().await?;
         parse(&mut conn, &text).await?
     };
-    let outcomes = apply_many(&state, &turns, &principal, file.drafts, Source::Import).await?;
-    json_ok(&req, &BatchResult::from_outcomes(&outcomes, &file.lines))
+    ingest
+        .apply(&req, file.drafts, Source::Import, &file.lines)
+        .await
 }
 
 /// UTF-8 (BOM or not), UTF-16 with a BOM, else GB18030 (a superset of GBK).

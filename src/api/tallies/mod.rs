@@ -19,16 +19,18 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::api::shared::{Lockable, remove_row};
 use crate::auth::{Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{
     BodyLimit, Cursor, IfMatch, JsonBody, Page, PageParams, json_ok, json_response, merge_patch,
 };
-use crate::journal::{self, Entity, Entry};
+use crate::journal::{self, Entry};
 use crate::schema::{tallies, tally_history};
 use crate::state::AppState;
 
-pub use batch::{BatchInput, BatchItemResult, BatchResult};
+pub use batch::BatchInput;
+pub use upsert::{BatchItemResult, BatchResult};
 pub use draft::ValidTally;
 pub use draft::{TallyDraft, prepare};
 pub use upsert::{Outcome, upsert};
@@ -89,41 +91,19 @@ pub async fn list(
     filter: web::Query<TallyFilter>,
 ) -> AppResult<HttpResponse> {
     let page = page.validate()?;
-    let mut query = tallies::table
-        .select(Tally::as_select())
-        .order(tallies::id)
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(tallies::id.gt(after.id()?));
-    }
-    if let Some(v) = filter.campaign_id {
-        query = query.filter(tallies::campaign_id.eq(v));
-    }
-    if let Some(v) = filter.event_id {
-        query = query.filter(tallies::event_id.eq(v));
-    }
-    if let Some(v) = filter.training_id {
-        query = query.filter(tallies::training_id.eq(v));
-    }
-    if let Some(v) = filter.category {
-        query = query.filter(tallies::category.eq(v));
-    }
-    if let Some(v) = filter.measure {
-        query = query.filter(tallies::measure.eq(v));
-    }
-    if let Some(v) = filter.unit_id {
-        query = query.filter(tallies::reporting_unit_id.eq(v));
-    }
-    if let Some(v) = filter.from {
-        query = query.filter(tallies::tally_date.ge(v));
-    }
-    if let Some(v) = filter.to {
-        query = query.filter(tallies::tally_date.le(v));
-    }
-    if let Some(v) = filter.updated_since {
-        query = query.filter(tallies::updated_at.ge(v));
-    }
+    let mut query =
+        crate::keyset_page!(tallies::table.select(Tally::as_select()), page, tallies::id);
+    crate::filter_by!(query,
+        filter.campaign_id => tallies::campaign_id,
+        filter.event_id => tallies::event_id,
+        filter.training_id => tallies::training_id,
+        filter.category => tallies::category,
+        filter.measure => tallies::measure,
+        filter.unit_id => tallies::reporting_unit_id,
+        filter.from => tallies::tally_date: ge,
+        filter.to => tallies::tally_date: le,
+        filter.updated_since => tallies::updated_at: ge,
+    );
     let rows = query.load(&mut state.conn().await?).await?;
     Page::from_rows(rows, &page, |t: &Tally| Cursor::by_id(t.id)).respond(&req)
 }
@@ -156,7 +136,7 @@ pub async fn create(
                 .get_result(conn)
                 .await?;
             record_history(conn, &[(tally.id, tally.count)], &auth.actor().subject).await?;
-            journal::record(conn, &auth, &[created_entry(&tally)?]).await?;
+            journal::record(conn, &auth, &[Entry::create_of(&tally)?]).await?;
             Ok(tally)
         })
         .await?;
@@ -254,12 +234,7 @@ pub async fn update(
     let mut conn = state.conn().await?;
     let tally = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let before: Tally = tallies::table
-                .find(*id)
-                .select(Tally::as_select())
-                .for_update()
-                .first(conn)
-                .await?;
+            let before = Tally::lock(conn, *id).await?;
             authorize(
                 &principal,
                 Subject::Tally,
@@ -277,10 +252,7 @@ pub async fn update(
             if after.count != before.count {
                 record_history(conn, &[(after.id, after.count)], &auth.actor().subject).await?;
             }
-            let entry = Entry::updated(Entity::Tally, after.id, &before, &after)?
-                .campaign(after.campaign_id)
-                .owner(Some(after.reporting_unit_id));
-            journal::record(conn, &auth, &[entry]).await?;
+            journal::record(conn, &auth, &[Entry::update_of(&before, &after)?]).await?;
             Ok(after)
         })
         .await?;
@@ -304,26 +276,7 @@ pub async fn remove(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let before: Tally = tallies::table
-            .find(*id)
-            .select(Tally::as_select())
-            .for_update()
-            .first(conn)
-            .await?;
-        let auth = authorize(
-            &principal,
-            Subject::Tally,
-            &[Some(before.reporting_unit_id)],
-        )?;
-        if_match.check(&before)?;
-        diesel::delete(tallies::table.find(before.id))
-            .execute(conn)
-            .await?;
-        journal::record(conn, &auth, &[deleted_entry(&before)?]).await
-    })
-    .await?;
+    remove_row::<Tally>(&state, &principal, Subject::Tally, *id, &if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

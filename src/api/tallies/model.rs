@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::api::shared::{Lockable, Removable};
 use crate::error::AppResult;
-use crate::journal::{Entity, Entry};
+use crate::journal::{Entity, Entry, Journaled, RowKey};
 use crate::schema::{tallies, tally_history};
 
 /// Rows per batch.
@@ -122,16 +123,38 @@ impl From<&Tally> for TallyInput {
     }
 }
 
-pub fn created_entry(t: &Tally) -> AppResult<Entry> {
-    Ok(Entry::created(Entity::Tally, t.id, t)?
-        .campaign(t.campaign_id)
-        .owner(Some(t.reporting_unit_id)))
+impl Journaled for Tally {
+    const ENTITY: Entity = Entity::Tally;
+
+    fn row_key(&self) -> RowKey {
+        RowKey::new(
+            self.id,
+            Some(self.campaign_id),
+            Some(self.reporting_unit_id),
+        )
+    }
 }
 
+impl Lockable for Tally {
+    type Key = Uuid;
+
+    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Tally> {
+        let query = tallies::table.find(id).select(Tally::as_select());
+        Ok(query.for_update().first(conn).await?)
+    }
+}
+
+impl Removable for Tally {
+    /// Its history goes with it (not journaled: it is part of the tally).
+    async fn delete(conn: &mut AsyncPgConnection, tally: &Tally) -> AppResult<Vec<Entry>> {
+        delete_many(conn, &[tally.id]).await?;
+        Ok(Vec::new())
+    }
+}
+
+/// The journal entry of a tally deleted with its event or training.
 pub fn deleted_entry(t: &Tally) -> AppResult<Entry> {
-    Ok(Entry::deleted(Entity::Tally, t.id, t)?
-        .campaign(t.campaign_id)
-        .owner(Some(t.reporting_unit_id)))
+    Entry::delete_of(t)
 }
 
 pub async fn of_event(conn: &mut AsyncPgConnection, event_id: Uuid) -> AppResult<Vec<Tally>> {

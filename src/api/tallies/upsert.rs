@@ -10,9 +10,12 @@
 
 use std::collections::HashMap;
 
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Date, Int4, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -21,6 +24,7 @@ use super::draft::{NaturalKey, TallyDraft, ValidTally, prepare};
 use super::model::{Source, Tally};
 use crate::auth::{Authorized, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::http::json_ok;
 use crate::journal::{self, Entity, Entry, Op};
 use crate::schema::tallies;
 use crate::state::AppState;
@@ -31,6 +35,49 @@ pub enum Outcome {
     Created,
     Updated,
     Unchanged,
+}
+
+/// One row of a batch or CSV answer, in input order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItemResult {
+    /// 0-based position in `items` (or among the CSV file's data rows).
+    pub index: usize,
+    /// The CSV line the row came from (CSV imports only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    pub id: Uuid,
+    pub outcome: Outcome,
+}
+
+/// What happened to each row: `items` has exactly one entry per input row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub items: Vec<BatchItemResult>,
+}
+
+impl BatchResult {
+    /// `lines`: the CSV line of each row, or empty for a JSON batch.
+    pub fn from_outcomes(outcomes: &[(Tally, Outcome)], lines: &[u64]) -> Self {
+        let count = |o: Outcome| outcomes.iter().filter(|(_, x)| *x == o).count();
+        BatchResult {
+            created: count(Outcome::Created),
+            updated: count(Outcome::Updated),
+            unchanged: count(Outcome::Unchanged),
+            items: outcomes
+                .iter()
+                .enumerate()
+                .map(|(index, (t, outcome))| BatchItemResult {
+                    index,
+                    line: lines.get(index).copied(),
+                    id: t.id,
+                    outcome: *outcome,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(QueryableByName)]
@@ -230,8 +277,55 @@ impl Default for BulkIngest {
     }
 }
 
+/// A bulk ingestion (a batch or a CSV import) as it arrives: its sender, refused before a
+/// byte of the body is read if it may not send tallies at all, and what applying takes.
+pub(super) struct Ingest {
+    pub(super) state: web::Data<AppState>,
+    turns: web::Data<BulkIngest>,
+    principal: Principal,
+}
+
+impl FromRequest for Ingest {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parts =
+            <(web::Data<AppState>, web::Data<BulkIngest>, Principal)>::from_request(req, payload);
+        Box::pin(async move {
+            let (state, turns, principal) = parts.await?;
+            authorize(&principal, Subject::Tally, &[])?;
+            Ok(Ingest {
+                state,
+                turns,
+                principal,
+            })
+        })
+    }
+}
+
+impl Ingest {
+    /// [`apply_many`], answered with every row's outcome (`lines`: each row's CSV line, or
+    /// empty for a JSON batch).
+    pub(super) async fn apply(
+        &self,
+        req: &HttpRequest,
+        drafts: Vec<TallyDraft>,
+        default_source: Source,
+        lines: &[u64],
+    ) -> AppResult<HttpResponse> {
+        let Ingest {
+            state,
+            turns,
+            principal,
+        } = self;
+        let outcomes = apply_many(state, turns, principal, drafts, default_source).await?;
+        json_ok(req, &BatchResult::from_outcomes(&outcomes, lines))
+    }
+}
+
 /// Validates, authorizes (every row) and upserts, in one transaction.
-pub(super) async fn apply_many(
+async fn apply_many(
     state: &AppState,
     turns: &BulkIngest,
     principal: &Principal,

@@ -9,6 +9,7 @@ use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::api::cascade::Dependents;
 use crate::api::crud::prelude::*;
 use crate::api::crud::{ListRequest, Listed};
 use crate::api::shared::{Status, Visibility};
@@ -16,6 +17,9 @@ use crate::http::Cursor;
 use crate::schema::trainings;
 
 pub use model::*;
+
+// Its tallies go with a training, its media reports are detached (see `api/cascade.rs`).
+crate::removable_by_id!(Training, trainings, with Dependents::of_training);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::cascade::Dependents;
 use crate::api::crud::{NewRow, Resource};
 use crate::api::shared::{
     Changes, Owned, Status, Venue, Visibility, check_campaign_area, check_event_campaign,
@@ -236,7 +235,9 @@ pub struct Training {
     pub subject: TrainingSubject,
     pub provider_unit_id: Uuid,
     pub target_groups: Vec<Category>,
+    #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub starts_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub ends_at: DateTime<Utc>,
     pub venue: Option<Venue>,
     pub capacity: Option<i32>,
@@ -246,7 +247,9 @@ pub struct Training {
     pub employed_after: i32,
     pub status: Status,
     pub visibility: Visibility,
+    #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -363,7 +366,6 @@ impl Resource for Training {
     }
 }
 
-crate::removable_by_id!(Training, trainings, with Dependents::of_training);
 
 impl Changes<Training> for TrainingInput {
     async fn update(self, conn: &mut AsyncPgConnection, before: &Training) -> AppResult<Training> {
