@@ -36,7 +36,6 @@ impl Dependents {
             media_reports: Vec::new(),
         })
     }
-
 }
 
 impl DependentRows for Dependents {

@@ -3,8 +3,8 @@
 //! every merge-patch write takes.
 
 use diesel::prelude::*;
-use futures_util::future::BoxFuture;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -100,7 +100,12 @@ pub async fn campaign_id(conn: &mut AsyncPgConnection, id_or_slug: &str) -> AppR
     let query = campaigns::table.select(campaigns::id);
     Ok(match Uuid::parse_str(id_or_slug) {
         Ok(id) => query.filter(campaigns::id.eq(id)).first(conn).await?,
-        Err(_) => query.filter(campaigns::slug.eq(id_or_slug)).first(conn).await?,
+        Err(_) => {
+            query
+                .filter(campaigns::slug.eq(id_or_slug))
+                .first(conn)
+                .await?
+        }
     })
 }
 

@@ -10,8 +10,8 @@ use uuid::Uuid;
 use crate::api::cascade::Dependents;
 use crate::api::crud::{NewRow, Resource};
 use crate::api::shared::{
-    Changes, DependentRows, Owned, Removable, Status, Venue, Visibility, check_campaign_area, default_status,
-    default_visibility, keep_campaign,
+    Changes, DependentRows, Owned, Removable, Status, Venue, Visibility, check_campaign_area,
+    default_status, default_visibility, keep_campaign,
 };
 use crate::auth::Subject;
 use crate::error::AppResult;

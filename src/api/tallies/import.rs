@@ -12,9 +12,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use encoding_rs::{Encoding, GB18030};
 use uuid::Uuid;
 
-use super::upsert::BatchResult;
 use super::draft::TallyDraft;
 use super::model::{Category, MAX_BATCH, Measure, Source};
+use super::upsert::BatchResult;
 use super::upsert::Ingest;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::body::{BODY_DEADLINE, declared_length, has_content_type, read_body_within};

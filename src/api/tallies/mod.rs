@@ -30,9 +30,9 @@ use crate::schema::{tallies, tally_history};
 use crate::state::AppState;
 
 pub use batch::BatchInput;
-pub use upsert::{BatchItemResult, BatchResult};
 pub use draft::ValidTally;
 pub use draft::{TallyDraft, prepare};
+pub use upsert::{BatchItemResult, BatchResult};
 pub use upsert::{Outcome, upsert};
 
 pub use model::*;

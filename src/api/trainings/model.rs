@@ -366,7 +366,6 @@ impl Resource for Training {
     }
 }
 
-
 impl Changes<Training> for TrainingInput {
     async fn update(self, conn: &mut AsyncPgConnection, before: &Training) -> AppResult<Training> {
         keep_campaign(before.campaign_id, self.campaign_id)?;
