@@ -191,9 +191,7 @@ fn run_with_database(command: Command) -> Result<(), String> {
 fn app_data(config: Config, database_url: &str, workers: usize) -> Result<AppData, String> {
     let secret = config.resolve_jwt_secret()?;
     let pool = crate::db::build_pool(database_url, config.pool_size)?;
-    let lanes = Lanes::build(database_url, workers, config.pool_size)?;
-    let mut state = AppState::new(pool, &secret, config)?;
-    state.lanes = lanes;
+    let state = AppState::new(pool, &secret, config)?.with_worker_lanes(database_url, workers)?;
     Ok(AppData::new(state))
 }
 

@@ -51,7 +51,7 @@ use tokio::sync::watch;
 use utoipa::ToSchema;
 
 use crate::change_signal::ChangeSignal;
-use crate::db::DbPool;
+use crate::db::{DbPool, Lanes};
 
 /// How often the probe looks at both servers.
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(250);
@@ -126,6 +126,8 @@ pub async fn on_primary<F: Future>(fut: F) -> F::Output {
 /// The replica's pool and what the probe last found; one per process.
 pub struct ReadRouting {
     pool: Option<DbPool>,
+    /// The replica's pools per worker thread, as the primary's (see [`Lanes`]).
+    lanes: Lanes,
     read_url: Option<String>,
     max_lag: Duration,
     status: AtomicU8,
@@ -153,12 +155,22 @@ impl ReadRouting {
         };
         Ok(ReadRouting {
             pool,
+            lanes: Lanes::none(),
             read_url: read_url.map(str::to_owned),
             max_lag,
             status: AtomicU8::new(status as u8),
             verified_epoch: AtomicU64::new(0),
             lag_ms: AtomicU64::new(0),
         })
+    }
+
+    /// Gives each of `workers` threads a pool of its own (of `pool_size` in all).
+    pub fn add_lanes(&mut self, workers: usize, pool_size: usize) -> Result<(), String> {
+        if let Some(url) = &self.read_url {
+            self.lanes = Lanes::build(url, workers, pool_size)
+                .map_err(|e| format!("DATABASE_READ_URL: {e}"))?;
+        }
+        Ok(())
     }
 
     pub fn is_configured(&self) -> bool {
@@ -187,7 +199,7 @@ impl ReadRouting {
                         .is_some_and(|epoch| self.verified_epoch.load(Ordering::Acquire) > epoch)
             }
         };
-        usable.then_some(pool)
+        usable.then(|| self.lanes.for_this_thread().unwrap_or(pool))
     }
 
     /// Logs transitions only (with `why`, never the URL: it may hold a password).
@@ -195,12 +207,12 @@ impl ReadRouting {
         let before = ReplicaStatus::from_u8(self.status.swap(status as u8, Ordering::AcqRel));
         if before != status {
             log::info!("read replica: {before:?} -> {status:?} ({why})");
-            if status == ReplicaStatus::Down
-                && let Some(pool) = &self.pool
-            {
+            if status == ReplicaStatus::Down {
                 // Its idle connections are most likely broken: drop them rather than let the
                 // next requests find out once the replica is back.
-                pool.retain(|_, _| false);
+                for pool in self.pool.iter().chain(self.lanes.pools()) {
+                    pool.retain(|_, _| false);
+                }
             }
         }
     }

@@ -15,7 +15,7 @@ use crate::replica::ReadRouting;
 pub struct AppState {
     /// For background tasks and commands; request handlers use their worker's lane.
     pub pool: DbPool,
-    pub lanes: Lanes,
+    lanes: Lanes,
     pub jwt: JwtKeys,
     pub config: Arc<Config>,
     /// The schema version this binary needs (for `/readyz`).
@@ -45,6 +45,18 @@ impl AppState {
             config: Arc::new(config),
             schema_version: crate::db::latest_migration_version(),
         })
+    }
+
+    /// For `serve`: a lane of connections per worker thread (see [`Lanes`]), to the primary
+    /// and to the replica if there is one. Call before the state is shared.
+    pub fn with_worker_lanes(mut self, database_url: &str, workers: usize) -> Result<Self, String> {
+        let pool_size = self.config.pool_size;
+        self.lanes = Lanes::build(database_url, workers, pool_size)?;
+        // Not shared yet, or the replica keeps one pool for all threads.
+        if let Some(reads) = Arc::get_mut(&mut self.reads) {
+            reads.add_lanes(workers, pool_size)?;
+        }
+        Ok(self)
     }
 
     /// A connection for the current task: the read replica inside an anonymous read while
