@@ -1,5 +1,5 @@
 //! What the middlewares need to know about the route a request will reach, taken from the
-//! OpenAPI document (which is built from the real routes): its operation, whether a POST
+//! OpenAPI document (which is built from the real routes): whether a POST
 //! replays by `Idempotency-Key`, whether it checks credentials. Middlewares decide by this,
 //! never by comparing raw paths: `/api/v1/%74okens` reaches the `/api/v1/tokens` route, and
 //! must be treated as it.
@@ -20,9 +20,8 @@ pub const CREDENTIAL_OPERATIONS: &[&str] = &["createAccessToken", "refreshAccess
 /// Operations for load balancers and monitors: never rate limited.
 pub const PROBE_OPERATIONS: &[&str] = &["getHealth", "getReadiness", "getMetrics"];
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct RouteInfo {
-    pub operation_id: String,
     /// A POST whose answer is stored and replayed for a repeated `Idempotency-Key`.
     pub replayable: bool,
     pub takes_credentials: bool,
@@ -48,12 +47,11 @@ impl RouteTable {
             ];
             for (method, op) in ops {
                 let Some(op) = op else { continue };
-                let id = op.operation_id.clone().unwrap_or_default();
+                let id = op.operation_id.as_deref().unwrap_or_default();
                 let info = RouteInfo {
                     replayable: method == Method::POST && takes_idempotency_key(op),
-                    takes_credentials: CREDENTIAL_OPERATIONS.contains(&id.as_str()),
-                    probe: PROBE_OPERATIONS.contains(&id.as_str()),
-                    operation_id: id,
+                    takes_credentials: CREDENTIAL_OPERATIONS.contains(&id),
+                    probe: PROBE_OPERATIONS.contains(&id),
                 };
                 routes.insert((method, pattern.clone()), info);
             }
@@ -66,7 +64,7 @@ impl RouteTable {
     /// request and kept in its extensions: matching runs the patterns, and each middleware
     /// asks.
     pub fn lookup(&self, req: &ServiceRequest) -> Option<RouteInfo> {
-        matched(req, Some(self)).route.clone()
+        matched(req, Some(self)).route
     }
 }
 
