@@ -74,11 +74,18 @@ pub struct Venue {
     pub address: Option<String>,
 }
 
-impl Venue {
-    pub fn from_columns(name: Option<String>, address: Option<String>) -> Option<Venue> {
+/// A venue as stored: the `venue_name` and `venue_address` columns, read straight into the
+/// `venue` of an event or a training (no venue without a name).
+#[derive(Queryable)]
+pub struct VenueColumns(Option<String>, Option<String>);
+
+impl From<VenueColumns> for Option<Venue> {
+    fn from(VenueColumns(name, address): VenueColumns) -> Self {
         name.map(|name| Venue { name, address })
     }
+}
 
+impl Venue {
     pub fn check(venue: Option<&Venue>, c: &mut Checks) {
         if let Some(v) = venue {
             c.text("venue.name", &v.name, 200);

@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use super::seed_id;
 use crate::api::campaigns::{self, CampaignInput, CampaignStatus};
-use crate::api::events::{Event, EventRow};
+use crate::api::events::Event;
 use crate::auth::Authorized;
 use crate::error::{AppError, AppResult};
 use crate::journal::{self, Entry};
@@ -528,15 +528,14 @@ async fn generate(conn: &mut AsyncPgConnection, p: Params) -> AppResult<Option<C
     // The campaigns first, then their events: one journal call, the last statement.
     let mut entries = campaign_entries;
     for campaign_id in &campaign_ids {
-        let row: Option<EventRow> = events::table
+        let event: Option<Event> = events::table
             .filter(events::campaign_id.eq(campaign_id))
-            .select(EventRow::as_select())
+            .select(Event::as_select())
             .order((events::starts_at.desc(), events::id.desc()))
             .first(conn)
             .await
             .optional()?;
-        if let Some(row) = row {
-            let event = Event::from(row);
+        if let Some(event) = event {
             entries.push(Entry::create_of(&event)?);
         }
     }

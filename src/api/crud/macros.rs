@@ -2,27 +2,21 @@
 //! ([`crate::stored_by_id!`]), deleted ([`crate::removable_by_id!`]) and served
 //! ([`crate::resource_handlers!`]).
 
-/// Implements [`Stored`] for a row of `$table`, by id: `stored_by_id!(Unit, units)`, or
-/// `stored_by_id!(Event from EventRow, events)` for a row read as another type and converted;
-/// or by campaign (id or slug) and id: `stored_by_id!(Body in campaign, committee_bodies)`.
+/// Implements [`Stored`] for a row of `$table`, by id: `stored_by_id!(Unit, units)`, or by
+/// campaign (id or slug) and id: `stored_by_id!(Body in campaign, committee_bodies)`.
 #[macro_export]
 macro_rules! stored_by_id {
     ($row:ident, $table:ident) => {
-        $crate::stored_by_id!($row from $row, $table);
-    };
-    ($row:ident from $selected:ident, $table:ident) => {
         impl $crate::api::crud::Stored for $row {
             type Key = ::uuid::Uuid;
 
-            #[allow(clippy::useless_conversion)]
             async fn read(
                 conn: &mut ::diesel_async::AsyncPgConnection,
                 id: ::uuid::Uuid,
                 lock: $crate::api::crud::Lock,
             ) -> $crate::error::AppResult<$row> {
-                let query = $table::table.find(id).select($selected::as_select());
-                let row: $selected = $crate::first_row!(query, conn, lock);
-                Ok(row.into())
+                let query = $table::table.find(id).select($row::as_select());
+                Ok($crate::first_row!(query, conn, lock))
             }
         }
     };

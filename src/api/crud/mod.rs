@@ -178,6 +178,10 @@ pub trait Listed: Resource {
     ) -> impl Future<Output = AppResult<Vec<Self>>>;
 }
 
+/// The filter of a list that takes none besides the page.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct NoFilter {}
+
 /// The filter of a list nested in a campaign (`/campaigns/{id}/...`): the campaign's id or
 /// slug, and the list's own query parameters.
 pub struct InCampaign<F> {

@@ -46,7 +46,7 @@ impl Listed for Event {
     }
 
     async fn page(request: ListRequest<'_>, filter: &EventFilter) -> AppResult<Vec<Self>> {
-        let mut query = crate::calendar_page!(request, filter, events, EventRow);
+        let mut query = crate::calendar_page!(request, filter, events, Event);
         crate::filter_by!(query,
             filter.kind => events::kind,
             filter.area.clone() => events::area,
@@ -58,8 +58,7 @@ impl Listed for Event {
                     .or(events::co_organizer_unit_ids.contains(vec![unit])),
             );
         }
-        let rows: Vec<EventRow> = query.load(&mut request.state.conn().await?).await?;
-        Ok(rows.into_iter().map(Event::from).collect())
+        Ok(query.load(&mut request.state.conn().await?).await?)
     }
 }
 

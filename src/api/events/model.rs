@@ -10,8 +10,8 @@ use uuid::Uuid;
 use crate::api::cascade::Dependents;
 use crate::api::crud::{NewRow, Resource};
 use crate::api::shared::{
-    Changes, DependentRows, Owned, Removable, Status, Venue, Visibility, check_campaign_area,
-    default_status, default_visibility, keep_campaign,
+    Changes, DependentRows, Owned, Removable, Status, Venue, VenueColumns, Visibility,
+    check_campaign_area, default_status, default_visibility, keep_campaign,
 };
 use crate::auth::Subject;
 use crate::error::AppResult;
@@ -200,34 +200,8 @@ impl Owned for EventInput {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = events)]
-pub struct EventRow {
-    pub id: Uuid,
-    pub campaign_id: Uuid,
-    pub title: String,
-    pub kind: EventKind,
-    pub summary: Option<String>,
-    pub description: Option<String>,
-    pub venue_name: Option<String>,
-    pub venue_address: Option<String>,
-    pub area: Option<String>,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub host_unit_id: Uuid,
-    pub co_organizer_unit_ids: Vec<Uuid>,
-    pub audience: Option<String>,
-    pub status: Status,
-    pub visibility: Visibility,
-    pub expected_participants: Option<i32>,
-    pub tags: Vec<String>,
-    pub sequence: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub highlight: bool,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Event {
     pub id: Uuid,
     pub campaign_id: Uuid,
@@ -236,6 +210,10 @@ pub struct Event {
     pub kind: EventKind,
     pub summary: Option<String>,
     pub description: Option<String>,
+    #[diesel(
+        select_expression = (events::venue_name, events::venue_address),
+        deserialize_as = VenueColumns
+    )]
     pub venue: Option<Venue>,
     #[schema(example = "潘州街道")]
     pub area: Option<String>,
@@ -258,34 +236,6 @@ pub struct Event {
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
-}
-
-impl From<EventRow> for Event {
-    fn from(r: EventRow) -> Self {
-        Event {
-            id: r.id,
-            campaign_id: r.campaign_id,
-            title: r.title,
-            kind: r.kind,
-            summary: r.summary,
-            description: r.description,
-            venue: Venue::from_columns(r.venue_name, r.venue_address),
-            area: r.area,
-            starts_at: r.starts_at,
-            ends_at: r.ends_at,
-            host_unit_id: r.host_unit_id,
-            co_organizer_unit_ids: r.co_organizer_unit_ids,
-            audience: r.audience,
-            status: r.status,
-            visibility: r.visibility,
-            expected_participants: r.expected_participants,
-            tags: r.tags,
-            highlight: r.highlight,
-            sequence: r.sequence,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
 }
 
 impl From<&Event> for EventInput {
@@ -327,7 +277,7 @@ impl Event {
     }
 }
 
-crate::stored_by_id!(Event from EventRow, events);
+crate::stored_by_id!(Event, events);
 
 impl Resource for Event {
     const SUBJECT: Subject = Subject::Event;
@@ -378,16 +328,15 @@ impl Changes<Event> for EventInput {
         keep_campaign(before.campaign_id, self.campaign_id)?;
         let area_changed = self.area != before.area;
         let values = self.validate(conn, area_changed).await?;
-        let row: EventRow = diesel::update(events::table.find(before.id))
+        Ok(diesel::update(events::table.find(before.id))
             .set((
                 &values,
                 events::updated_at.eq(diesel::dsl::now),
                 events::sequence.eq(events::sequence + 1),
             ))
-            .returning(EventRow::as_returning())
+            .returning(Event::as_returning())
             .get_result(conn)
-            .await?;
-        Ok(Event::from(row))
+            .await?)
     }
 }
 
@@ -396,12 +345,11 @@ impl NewRow for EventInput {
 
     async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Event> {
         let values = self.validate(conn, true).await?;
-        let row: EventRow = diesel::insert_into(events::table)
+        Ok(diesel::insert_into(events::table)
             .values((events::id.eq(id), &values))
-            .returning(EventRow::as_returning())
+            .returning(Event::as_returning())
             .get_result(conn)
-            .await?;
-        Ok(Event::from(row))
+            .await?)
     }
 }
 

@@ -37,7 +37,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::api::campaigns::{Campaign, CampaignIndex};
-use crate::api::events::{Event, EventKind, EventRow};
+use crate::api::events::{Event, EventKind};
 use crate::api::shared::{Status, Venue, Visibility};
 use crate::auth::MaybePrincipal;
 use crate::error::AppResult;
@@ -375,7 +375,7 @@ async fn load_page(
     after: Option<(DateTime<Utc>, Uuid)>,
 ) -> AppResult<Vec<Event>> {
     let mut query = events::table
-        .select(EventRow::as_select())
+        .select(Event::as_select())
         .filter(events::campaign_id.eq(feed.campaign.id))
         .filter(events::visibility.eq(Visibility::Public))
         .filter(events::status.eq_any([Status::Published, Status::Cancelled, Status::Completed]))
@@ -402,8 +402,7 @@ async fn load_page(
     if let Some(area) = &filter.area {
         query = query.filter(events::area.eq(area.clone()));
     }
-    let rows: Vec<EventRow> = query.load(conn).await?;
-    Ok(rows.into_iter().map(Event::from).collect())
+    Ok(query.load(conn).await?)
 }
 
 /// An event deleted while public, within the last `TOMBSTONE_DAYS`.

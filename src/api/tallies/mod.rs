@@ -10,7 +10,7 @@ mod import;
 pub mod model;
 mod upsert;
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -19,7 +19,8 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::shared::{Lockable, remove_row};
+use crate::api::crud::{ListRequest, Listed, Resource};
+use crate::api::shared::Lockable;
 use crate::auth::{Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
 use crate::http::{
@@ -39,8 +40,8 @@ pub use model::*;
 pub use upsert::BulkIngest;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(create)
+    standard::routes(cfg);
+    cfg.service(create)
         .service(put_tally)
         .service(
             // Its own scope only to give it a larger body limit.
@@ -49,10 +50,34 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(batch::batch),
         )
         .service(import::import)
-        .service(show)
         .service(update)
-        .service(remove)
         .service(history);
+}
+
+/// The endpoints a tally shares with every resource (`api/crud`).
+mod standard {
+    use super::{Tally, TallyFilter};
+    use crate::api::crud::prelude::*;
+
+    crate::resource_handlers! {
+        #[resource(Tally, tag = "tallies", key id: Uuid = (("id" = Uuid, Path)))]
+
+        #[list("listTallies", "/tallies", token, TallyFilter, "A page of tallies")]
+        /// List tallies.
+        ///
+        /// Roles: any valid token.
+        fn list;
+        #[show("getTally", "/tallies/{id}", token, "The tally")]
+        /// Get a tally.
+        ///
+        /// Roles: any valid token.
+        fn show;
+        #[delete("deleteTally", "/tallies/{id}", "Deleted")]
+        /// Delete a tally (and its history).
+        ///
+        /// Roles: admin; editor or reporter of the reporting unit.
+        fn remove;
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -72,42 +97,26 @@ pub struct TallyFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-/// List tallies.
-///
-/// Roles: any valid token.
-#[utoipa::path(
-    tag = "tallies",
-    operation_id = "listTallies",
-    params(PageParams, TallyFilter),
-    security(("bearer" = [])),
-    responses((status = 200, description = "A page of tallies", body = Page<Tally>))
-)]
-#[get("/tallies")]
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: Principal,
-    page: web::Query<PageParams>,
-    filter: web::Query<TallyFilter>,
-) -> AppResult<HttpResponse> {
-    let page = page.validate()?;
-    let mut query =
-        crate::keyset_page!(tallies::table.select(Tally::as_select()), page, tallies::id);
-    crate::filter_by!(query,
-        filter.campaign_id => tallies::campaign_id,
-        filter.event_id => tallies::event_id,
-        filter.training_id => tallies::training_id,
-        filter.category => tallies::category,
-        filter.measure => tallies::measure,
-        filter.unit_id => tallies::reporting_unit_id,
-        filter.from => tallies::tally_date: ge,
-        filter.to => tallies::tally_date: le,
-        filter.updated_since => tallies::updated_at: ge,
-    );
-    let rows = query.load(&mut state.conn().await?).await?;
-    Page::from_rows(rows, &page, |t: &Tally| Cursor::by_id(t.id)).respond(&req)
-}
+impl Listed for Tally {
+    type Filter = TallyFilter;
 
+    async fn page(request: ListRequest<'_>, filter: &TallyFilter) -> AppResult<Vec<Self>> {
+        let selected = tallies::table.select(Tally::as_select());
+        let mut query = crate::keyset_page!(selected, request.page, tallies::id);
+        crate::filter_by!(query,
+            filter.campaign_id => tallies::campaign_id,
+            filter.event_id => tallies::event_id,
+            filter.training_id => tallies::training_id,
+            filter.category => tallies::category,
+            filter.measure => tallies::measure,
+            filter.unit_id => tallies::reporting_unit_id,
+            filter.from => tallies::tally_date: ge,
+            filter.to => tallies::tally_date: le,
+            filter.updated_since => tallies::updated_at: ge,
+        );
+        Ok(query.load(&mut request.state.conn().await?).await?)
+    }
+}
 /// Create a tally. A tally with the same natural key is a 409; `PUT /tallies` replaces it.
 ///
 /// Roles: admin; editor or reporter of the reporting unit.
@@ -140,7 +149,7 @@ pub async fn create(
             Ok(tally)
         })
         .await?;
-    crate::http::created(&req, location(&tally), &tally)
+    crate::http::created(&req, tally.location(), &tally)
 }
 
 /// Create or replace the tally with this natural key: 201 when created, 200 when replaced or
@@ -174,40 +183,15 @@ pub async fn put_tally(
         })
         .await?;
     if outcome == Outcome::Created {
-        crate::http::created(&req, location(&tally), &tally)
+        crate::http::created(&req, tally.location(), &tally)
     } else {
         let mut res = json_response(&req, actix_web::http::StatusCode::OK, &tally)?;
-        let location = actix_web::http::header::HeaderValue::try_from(location(&tally))
+        let location = actix_web::http::header::HeaderValue::try_from(tally.location())
             .map_err(AppError::internal)?;
         res.headers_mut()
             .insert(actix_web::http::header::CONTENT_LOCATION, location);
         Ok(res)
     }
-}
-
-/// Get a tally.
-///
-/// Roles: any valid token.
-#[utoipa::path(
-    tag = "tallies",
-    operation_id = "getTally",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
-    responses((status = 200, description = "The tally", body = Tally, headers(("ETag" = String))))
-)]
-#[get("/tallies/{id}")]
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _caller: Principal,
-    id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    let tally: Tally = tallies::table
-        .find(*id)
-        .select(Tally::as_select())
-        .first(&mut state.conn().await?)
-        .await?;
-    json_ok(&req, &tally)
 }
 
 /// Change a tally (JSON merge patch). A new count is added to its history.
@@ -259,27 +243,6 @@ pub async fn update(
     json_ok(&req, &tally)
 }
 
-/// Delete a tally (and its history).
-///
-/// Roles: admin; editor or reporter of the reporting unit.
-#[utoipa::path(
-    tag = "tallies",
-    operation_id = "deleteTally",
-    params(("id" = Uuid, Path)),
-    security(("bearer" = [])),
-    responses((status = 204, description = "Deleted"))
-)]
-#[delete("/tallies/{id}")]
-pub async fn remove(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-    if_match: IfMatch,
-) -> AppResult<HttpResponse> {
-    remove_row::<Tally>(&state, &principal, Subject::Tally, *id, &if_match).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
 /// Every count this tally has had, oldest first.
 ///
 /// Roles: any valid token.
@@ -318,10 +281,6 @@ pub async fn history(
     }
     let rows = query.load(&mut conn).await?;
     Page::from_rows(rows, &page, |h: &HistoryEntry| Cursor::by_seq(h.id)).respond(&req)
-}
-
-fn location(t: &Tally) -> String {
-    format!("/api/v1/tallies/{}", t.id)
 }
 
 /// Validates one tally and authorizes the caller for it.

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::shared::{Lockable, Removable};
+use crate::api::crud::Resource;
+use crate::api::shared::Removable;
+use crate::auth::Subject;
 use crate::error::AppResult;
 use crate::journal::{Entity, Entry, Journaled, RowKey};
 use crate::schema::{tallies, tally_history};
@@ -135,12 +137,13 @@ impl Journaled for Tally {
     }
 }
 
-impl Lockable for Tally {
-    type Key = Uuid;
+crate::stored_by_id!(Tally, tallies);
 
-    async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Tally> {
-        let query = tallies::table.find(id).select(Tally::as_select());
-        Ok(query.for_update().first(conn).await?)
+impl Resource for Tally {
+    const SUBJECT: Subject = Subject::Tally;
+
+    fn location(&self) -> String {
+        format!("/api/v1/tallies/{}", self.id)
     }
 }
 

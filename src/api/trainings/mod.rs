@@ -48,14 +48,13 @@ impl Listed for Training {
     }
 
     async fn page(request: ListRequest<'_>, filter: &TrainingFilter) -> AppResult<Vec<Self>> {
-        let mut query = crate::calendar_page!(request, filter, trainings, TrainingRow);
+        let mut query = crate::calendar_page!(request, filter, trainings, Training);
         crate::filter_by!(query,
             filter.event_id => trainings::event_id,
             filter.subject => trainings::subject,
             filter.unit_id => trainings::provider_unit_id,
         );
-        let rows: Vec<TrainingRow> = query.load(&mut request.state.conn().await?).await?;
-        Ok(rows.into_iter().map(Training::from).collect())
+        Ok(query.load(&mut request.state.conn().await?).await?)
     }
 }
 

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use crate::api::crud::{NewRow, Resource};
 use crate::api::shared::{
-    Changes, Owned, Status, Venue, Visibility, check_campaign_area, check_event_campaign,
-    default_status, default_visibility, keep_campaign,
+    Changes, Owned, Status, Venue, VenueColumns, Visibility, check_campaign_area,
+    check_event_campaign, default_status, default_visibility, keep_campaign,
 };
 use crate::api::tallies::Category;
 use crate::auth::Subject;
@@ -200,32 +200,8 @@ impl Owned for TrainingInput {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = trainings)]
-pub struct TrainingRow {
-    pub id: Uuid,
-    pub campaign_id: Uuid,
-    pub event_id: Option<Uuid>,
-    pub title: String,
-    pub subject: TrainingSubject,
-    pub provider_unit_id: Uuid,
-    pub target_groups: Vec<Category>,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub venue_name: Option<String>,
-    pub venue_address: Option<String>,
-    pub capacity: Option<i32>,
-    pub fee_cents: i32,
-    pub enrolled: i32,
-    pub completed: i32,
-    pub employed_after: i32,
-    pub status: Status,
-    pub visibility: Visibility,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Training {
     pub id: Uuid,
     pub campaign_id: Uuid,
@@ -239,6 +215,10 @@ pub struct Training {
     pub starts_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub ends_at: DateTime<Utc>,
+    #[diesel(
+        select_expression = (trainings::venue_name, trainings::venue_address),
+        deserialize_as = VenueColumns
+    )]
     pub venue: Option<Venue>,
     pub capacity: Option<i32>,
     pub fee_cents: i32,
@@ -251,32 +231,6 @@ pub struct Training {
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::http::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
-}
-
-impl From<TrainingRow> for Training {
-    fn from(r: TrainingRow) -> Self {
-        Training {
-            id: r.id,
-            campaign_id: r.campaign_id,
-            event_id: r.event_id,
-            title: r.title,
-            subject: r.subject,
-            provider_unit_id: r.provider_unit_id,
-            target_groups: r.target_groups,
-            starts_at: r.starts_at,
-            ends_at: r.ends_at,
-            venue: Venue::from_columns(r.venue_name, r.venue_address),
-            capacity: r.capacity,
-            fee_cents: r.fee_cents,
-            enrolled: r.enrolled,
-            completed: r.completed,
-            employed_after: r.employed_after,
-            status: r.status,
-            visibility: r.visibility,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
 }
 
 impl From<&Training> for TrainingInput {
@@ -317,30 +271,28 @@ impl Journaled for Training {
 }
 
 pub async fn of_event(conn: &mut AsyncPgConnection, event_id: Uuid) -> AppResult<Vec<Training>> {
-    let rows: Vec<TrainingRow> = trainings::table
+    Ok(trainings::table
         .filter(trainings::event_id.eq(event_id))
-        .select(TrainingRow::as_select())
+        .select(Training::as_select())
         .for_update()
         .load(conn)
-        .await?;
-    Ok(rows.into_iter().map(Training::from).collect())
+        .await?)
 }
 
 /// Clears `event_id` (the event is being deleted); returns the journal entry.
 pub async fn detach_event(conn: &mut AsyncPgConnection, before: Training) -> AppResult<Entry> {
-    let row: TrainingRow = diesel::update(trainings::table.find(before.id))
+    let after: Training = diesel::update(trainings::table.find(before.id))
         .set((
             trainings::event_id.eq(None::<Uuid>),
             trainings::updated_at.eq(diesel::dsl::now),
         ))
-        .returning(TrainingRow::as_returning())
+        .returning(Training::as_returning())
         .get_result(conn)
         .await?;
-    let after = Training::from(row);
     Entry::update_of(&before, &after)
 }
 
-crate::stored_by_id!(Training from TrainingRow, trainings);
+crate::stored_by_id!(Training, trainings);
 
 impl Resource for Training {
     const SUBJECT: Subject = Subject::Training;
@@ -370,12 +322,11 @@ impl Changes<Training> for TrainingInput {
     async fn update(self, conn: &mut AsyncPgConnection, before: &Training) -> AppResult<Training> {
         keep_campaign(before.campaign_id, self.campaign_id)?;
         let values = self.validate(conn).await?;
-        let row: TrainingRow = diesel::update(trainings::table.find(before.id))
+        Ok(diesel::update(trainings::table.find(before.id))
             .set((&values, trainings::updated_at.eq(diesel::dsl::now)))
-            .returning(TrainingRow::as_returning())
+            .returning(Training::as_returning())
             .get_result(conn)
-            .await?;
-        Ok(Training::from(row))
+            .await?)
     }
 }
 
@@ -384,12 +335,11 @@ impl NewRow for TrainingInput {
 
     async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Training> {
         let values = self.validate(conn).await?;
-        let row: TrainingRow = diesel::insert_into(trainings::table)
+        Ok(diesel::insert_into(trainings::table)
             .values((trainings::id.eq(id), &values))
-            .returning(TrainingRow::as_returning())
+            .returning(Training::as_returning())
             .get_result(conn)
-            .await?;
-        Ok(Training::from(row))
+            .await?)
     }
 }
 

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::changes::{latest_seq, visible_types};
 use crate::api::crud::prelude::*;
-use crate::api::crud::{Lock, Resource, Stored};
+use crate::api::crud::{ListRequest, Listed, Lock, NoFilter, Resource, Stored};
 use crate::api::shared::{Lockable, authorize_patch};
 use crate::auth::{Authorized, Role, Subject, authorize};
 use crate::error::AppError;
@@ -265,31 +265,26 @@ fn merge(
     )
 }
 
-/// List webhook subscriptions.
-///
-/// Roles: admin (all); editor or viewer (its unit's).
-#[utoipa::path(tag = "webhooks", operation_id = "listWebhooks", params(PageParams), security(("bearer" = [])), responses((status = 200, description = "A page of webhooks", body = Page<Webhook>)))]
-#[get("/webhooks")]
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    principal: Principal,
-    page: web::Query<PageParams>,
-) -> AppResult<HttpResponse> {
-    let page = page.validate()?;
-    let mut query = crate::keyset_page!(
-        webhook_subscriptions::table.select(Webhook::as_select()),
-        page,
-        webhook_subscriptions::id
-    );
-    if !principal.is_admin() {
-        match principal.unit_id {
-            Some(unit) => query = query.filter(webhook_subscriptions::unit_id.eq(unit)),
-            None => return Err(AppError::forbidden("no unit")),
+impl Listed for Webhook {
+    type Filter = NoFilter;
+
+    /// Admins see every subscription; others their unit's.
+    async fn page(request: ListRequest<'_>, _: &NoFilter) -> AppResult<Vec<Self>> {
+        let selected = webhook_subscriptions::table.select(Webhook::as_select());
+        let mut query = crate::keyset_page!(selected, request.page, webhook_subscriptions::id);
+        let principal = request
+            .caller
+            .0
+            .as_ref()
+            .ok_or_else(AppError::unauthenticated)?;
+        if !principal.is_admin() {
+            match principal.unit_id {
+                Some(unit) => query = query.filter(webhook_subscriptions::unit_id.eq(unit)),
+                None => return Err(AppError::forbidden("no unit")),
+            }
         }
+        Ok(query.load(&mut request.state.conn().await?).await?)
     }
-    let rows = query.load(&mut state.conn().await?).await?;
-    Page::from_rows(rows, &page, |w: &Webhook| Cursor::by_id(w.id)).respond(&req)
 }
 
 /// Subscribe a URL to changes. Delivery starts with the next change committed.
@@ -459,7 +454,10 @@ pub async fn update(
 crate::resource_handlers! {
     #[resource(Webhook, tag = "webhooks", key id: Uuid = (("id" = Uuid, Path)))]
 
-    #[custom]
+    #[list("listWebhooks", "/webhooks", token, NoFilter, "A page of webhooks")]
+    /// List webhook subscriptions.
+    ///
+    /// Roles: admin (all); editor or viewer (its unit's).
     fn list;
     #[custom]
     fn create;
