@@ -21,7 +21,8 @@ use crate::validate::Checks;
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
 /// An account as sent by clients. `password` is write-only.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Insertable, AsChangeset)]
+#[diesel(table_name = accounts, treat_none_as_null = true)]
 #[serde(deny_unknown_fields)]
 pub struct AccountInput {
     /// 3 to 64 characters: lowercase letters, digits, `.`, `_`, `-`.
@@ -35,6 +36,7 @@ pub struct AccountInput {
         max_length = 200,
         write_only
     )]
+    #[diesel(skip_insertion, skip_update)]
     pub password: Option<String>,
     pub role: Role,
     /// Required for every role but admin.
@@ -124,26 +126,6 @@ impl AccountInput {
     }
 }
 
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = accounts, treat_none_as_null = true)]
-struct AccountValues {
-    username: String,
-    role: Role,
-    unit_id: Option<Uuid>,
-    disabled: bool,
-}
-
-impl From<&AccountInput> for AccountValues {
-    fn from(a: &AccountInput) -> Self {
-        AccountValues {
-            username: a.username.clone(),
-            role: a.role,
-            unit_id: a.unit_id,
-            disabled: a.disabled,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AccountFilter {
@@ -223,7 +205,7 @@ pub async fn create(
                 .values((
                     accounts::id.eq(Uuid::now_v7()),
                     accounts::password_hash.eq(hash),
-                    AccountValues::from(&input),
+                    &input,
                 ))
                 .returning(Account::as_returning())
                 .get_result(conn)
@@ -281,7 +263,7 @@ pub async fn update(
             }
             let after: Account = diesel::update(accounts::table.find(before.id))
                 .set((
-                    AccountValues::from(&input),
+                    &input,
                     new_hash.map(|hash| accounts::password_hash.eq(hash)),
                     accounts::updated_at.eq(diesel::dsl::now),
                 ))

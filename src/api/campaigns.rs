@@ -30,7 +30,8 @@ crate::text_enum! {
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 
 /// A campaign as sent by clients (create, and the target of a merge patch).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Insertable, AsChangeset)]
+#[diesel(table_name = campaigns, treat_none_as_null = true)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignInput {
     /// URL name: lowercase letters, digits and single dashes.
@@ -57,6 +58,7 @@ pub struct CampaignInput {
     #[schema(example = "440981", pattern = "^[0-9]{6}$")]
     pub region_code: Option<String>,
     /// Defaults to the year of `starts_on`.
+    #[diesel(skip_insertion, skip_update)]
     #[schema(example = 2014, minimum = 1990, maximum = 2100)]
     pub year: Option<i32>,
     #[schema(example = "2014-10-19")]
@@ -87,25 +89,13 @@ fn default_status() -> CampaignStatus {
     CampaignStatus::Planning
 }
 
-#[derive(Debug, Clone, Insertable, AsChangeset)]
-#[diesel(table_name = campaigns, treat_none_as_null = true)]
-struct CampaignValues {
-    slug: String,
-    name: String,
-    theme: Option<String>,
-    region: Option<String>,
-    region_code: Option<String>,
-    year: i32,
-    starts_on: NaiveDate,
-    ends_on: NaiveDate,
-    timezone: String,
-    notice_ref: Option<String>,
-    areas: Vec<String>,
-    status: CampaignStatus,
-}
-
 impl CampaignInput {
-    fn validate(self) -> AppResult<CampaignValues> {
+    /// The year, given or of `starts_on`.
+    fn year(&self) -> i32 {
+        self.year.unwrap_or_else(|| self.starts_on.year())
+    }
+
+    fn validate(self) -> AppResult<Self> {
         let mut c = Checks::new();
         c.check(
             is_slug(&self.slug),
@@ -118,7 +108,7 @@ impl CampaignInput {
         c.opt_line("theme", self.theme.as_deref(), 200);
         c.opt_line("region", self.region.as_deref(), 200);
         c.opt_line("notice_ref", self.notice_ref.as_deref(), 200);
-        let year = self.year.unwrap_or_else(|| self.starts_on.year());
+        let year = self.year();
         c.check(
             (1990..=2100).contains(&year),
             "year",
@@ -146,20 +136,7 @@ impl CampaignInput {
             "must be a six-digit administrative division code (GB/T 2260), e.g. 440981",
         );
         c.finish()?;
-        Ok(CampaignValues {
-            slug: self.slug,
-            name: self.name,
-            theme: self.theme,
-            region: self.region,
-            region_code: self.region_code,
-            year,
-            starts_on: self.starts_on,
-            ends_on: self.ends_on,
-            timezone: self.timezone,
-            notice_ref: self.notice_ref,
-            areas: self.areas,
-            status: self.status,
-        })
+        Ok(self)
     }
 }
 
@@ -274,9 +251,13 @@ impl Owned for CampaignInput {}
 
 impl Changes<Campaign> for CampaignInput {
     async fn update(self, conn: &mut AsyncPgConnection, before: &Campaign) -> AppResult<Campaign> {
-        let values = self.validate()?;
+        let input = self.validate()?;
         Ok(diesel::update(campaigns::table.find(before.id))
-            .set((&values, campaigns::updated_at.eq(diesel::dsl::now)))
+            .set((
+                &input,
+                campaigns::year.eq(input.year()),
+                campaigns::updated_at.eq(diesel::dsl::now),
+            ))
             .returning(Campaign::as_returning())
             .get_result(conn)
             .await?)
@@ -407,9 +388,13 @@ impl NewRow for CampaignInput {
     type Row = Campaign;
 
     async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Campaign> {
-        let values = self.validate()?;
+        let input = self.validate()?;
         Ok(diesel::insert_into(campaigns::table)
-            .values((campaigns::id.eq(id), &values))
+            .values((
+                campaigns::id.eq(id),
+                &input,
+                campaigns::year.eq(input.year()),
+            ))
             .returning(Campaign::as_returning())
             .get_result(conn)
             .await?)

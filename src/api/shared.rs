@@ -74,6 +74,12 @@ pub struct Venue {
     pub address: Option<String>,
 }
 
+/// The values of a venue's two columns in an insert or an update.
+pub type VenueColumnValues<'a, Name, Address> = (
+    diesel::dsl::Eq<Name, Option<&'a str>>,
+    diesel::dsl::Eq<Address, Option<&'a str>>,
+);
+
 /// A venue as stored: the `venue_name` and `venue_address` columns, read straight into the
 /// `venue` of an event or a training (no venue without a name).
 #[derive(Queryable)]
@@ -86,6 +92,14 @@ impl From<VenueColumns> for Option<Venue> {
 }
 
 impl Venue {
+    /// The `venue_name` and `venue_address` column values of an optional venue.
+    pub fn columns(venue: Option<&Venue>) -> (Option<&str>, Option<&str>) {
+        match venue {
+            Some(v) => (Some(v.name.as_str()), v.address.as_deref()),
+            None => (None, None),
+        }
+    }
+
     pub fn check(venue: Option<&Venue>, c: &mut Checks) {
         if let Some(v) = venue {
             c.text("venue.name", &v.name, 200);

@@ -47,6 +47,8 @@ pub struct TokenInfo {
 }
 
 /// What a new token is for.
+#[derive(Insertable)]
+#[diesel(table_name = api_tokens)]
 pub struct TokenSpec {
     pub name: String,
     pub kind: TokenKind,
@@ -55,19 +57,6 @@ pub struct TokenSpec {
     pub account_id: Option<Uuid>,
     pub created_by: String,
     pub expires_at: DateTime<Utc>,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = api_tokens)]
-struct NewToken<'a> {
-    id: Uuid,
-    name: &'a str,
-    kind: TokenKind,
-    role: Role,
-    unit_id: Option<Uuid>,
-    account_id: Option<Uuid>,
-    created_by: &'a str,
-    expires_at: DateTime<Utc>,
 }
 
 /// Records a token (audited, like every write) and signs its JWT. Role/unit rules are
@@ -82,16 +71,7 @@ pub async fn mint(
     let info = conn
         .transaction::<_, AppError, _>(async |conn| {
             let info: TokenInfo = diesel::insert_into(api_tokens::table)
-                .values(NewToken {
-                    id,
-                    name: &spec.name,
-                    kind: spec.kind,
-                    role: spec.role,
-                    unit_id: spec.unit_id,
-                    account_id: spec.account_id,
-                    created_by: &spec.created_by,
-                    expires_at: spec.expires_at,
-                })
+                .values((api_tokens::id.eq(id), spec))
                 .returning(TokenInfo::as_returning())
                 .get_result(conn)
                 .await?;

@@ -10,8 +10,8 @@ use uuid::Uuid;
 use crate::api::cascade::Dependents;
 use crate::api::crud::{NewRow, Resource};
 use crate::api::shared::{
-    Changes, DependentRows, Owned, Removable, Status, Venue, VenueColumns, Visibility,
-    check_campaign_area, default_status, default_visibility, keep_campaign,
+    Changes, DependentRows, Owned, Removable, Status, Venue, VenueColumnValues, VenueColumns,
+    Visibility, check_campaign_area, default_status, default_visibility, keep_campaign,
 };
 use crate::auth::Subject;
 use crate::error::AppResult;
@@ -37,7 +37,8 @@ crate::text_enum! {
 }
 
 /// An event as sent by clients.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Insertable, AsChangeset)]
+#[diesel(table_name = events, treat_none_as_null = true)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
     /// Cannot be changed later.
@@ -52,6 +53,8 @@ pub struct EventInput {
     pub summary: Option<String>,
     #[schema(max_length = 20000)]
     pub description: Option<String>,
+    // Stored as `venue_name` and `venue_address` (`venue_columns`).
+    #[diesel(skip_insertion, skip_update)]
     pub venue: Option<Venue>,
     /// One of the campaign's `areas` (when the campaign lists any).
     #[schema(example = "潘州街道")]
@@ -80,29 +83,6 @@ pub struct EventInput {
     pub highlight: bool,
 }
 
-#[derive(Debug, Clone, Insertable, AsChangeset)]
-#[diesel(table_name = events, treat_none_as_null = true)]
-pub(super) struct EventValues {
-    campaign_id: Uuid,
-    title: String,
-    kind: EventKind,
-    summary: Option<String>,
-    description: Option<String>,
-    venue_name: Option<String>,
-    venue_address: Option<String>,
-    area: Option<String>,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    host_unit_id: Uuid,
-    co_organizer_unit_ids: Vec<Uuid>,
-    audience: Option<String>,
-    status: Status,
-    visibility: Visibility,
-    expected_participants: Option<i32>,
-    tags: Vec<String>,
-    highlight: bool,
-}
-
 impl EventInput {
     /// `area_changed`: whether to check `area` against the campaign's current areas (an
     /// unchanged area stays valid even if the campaign's list changed since).
@@ -110,7 +90,7 @@ impl EventInput {
         self,
         conn: &mut AsyncPgConnection,
         area_changed: bool,
-    ) -> AppResult<EventValues> {
+    ) -> AppResult<Self> {
         let mut c = Checks::new();
         c.check(
             plausible_time(&self.starts_at),
@@ -167,30 +147,18 @@ impl EventInput {
         );
         crate::validate::check_units_exist(conn, &refs, &mut c).await?;
         c.finish()?;
-        let (venue_name, venue_address) = match self.venue {
-            Some(v) => (Some(v.name), v.address),
-            None => (None, None),
-        };
-        Ok(EventValues {
-            campaign_id: self.campaign_id,
-            title: self.title,
-            kind: self.kind,
-            summary: self.summary,
-            description: self.description,
-            venue_name,
-            venue_address,
-            area: self.area,
-            starts_at: self.starts_at,
-            ends_at: self.ends_at,
-            host_unit_id: self.host_unit_id,
-            co_organizer_unit_ids: self.co_organizer_unit_ids,
-            audience: self.audience,
-            status: self.status,
-            visibility: self.visibility,
-            expected_participants: self.expected_participants,
-            tags: self.tags,
-            highlight: self.highlight,
-        })
+        Ok(self)
+    }
+}
+
+impl EventInput {
+    /// The venue's two columns (one field of the input).
+    fn venue_columns(&self) -> VenueColumnValues<'_, events::venue_name, events::venue_address> {
+        let (name, address) = Venue::columns(self.venue.as_ref());
+        (
+            events::venue_name.eq(name),
+            events::venue_address.eq(address),
+        )
     }
 }
 
@@ -327,10 +295,11 @@ impl Changes<Event> for EventInput {
     async fn update(self, conn: &mut AsyncPgConnection, before: &Event) -> AppResult<Event> {
         keep_campaign(before.campaign_id, self.campaign_id)?;
         let area_changed = self.area != before.area;
-        let values = self.validate(conn, area_changed).await?;
+        let input = self.validate(conn, area_changed).await?;
         Ok(diesel::update(events::table.find(before.id))
             .set((
-                &values,
+                &input,
+                input.venue_columns(),
                 events::updated_at.eq(diesel::dsl::now),
                 events::sequence.eq(events::sequence + 1),
             ))
@@ -344,9 +313,9 @@ impl NewRow for EventInput {
     type Row = Event;
 
     async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Event> {
-        let values = self.validate(conn, true).await?;
+        let input = self.validate(conn, true).await?;
         Ok(diesel::insert_into(events::table)
-            .values((events::id.eq(id), &values))
+            .values((events::id.eq(id), &input, input.venue_columns()))
             .returning(Event::as_returning())
             .get_result(conn)
             .await?)

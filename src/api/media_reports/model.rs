@@ -29,7 +29,8 @@ crate::text_enum! {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Insertable, AsChangeset)]
+#[diesel(table_name = media_reports, treat_none_as_null = true)]
 #[serde(deny_unknown_fields)]
 pub struct MediaReportInput {
     /// Cannot be changed later.
@@ -59,20 +60,6 @@ pub struct MediaReportInput {
     pub published_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Insertable, AsChangeset)]
-#[diesel(table_name = media_reports, treat_none_as_null = true)]
-pub(super) struct MediaReportValues {
-    campaign_id: Uuid,
-    event_id: Option<Uuid>,
-    outlet_unit_id: Option<Uuid>,
-    outlet_name: Option<String>,
-    reporting_unit_id: Option<Uuid>,
-    medium: Medium,
-    title: String,
-    url: Option<String>,
-    published_at: DateTime<Utc>,
-}
-
 impl MediaReportInput {
     /// The unit this report will belong to.
     pub fn owner_unit_id(&self) -> Option<Uuid> {
@@ -87,10 +74,7 @@ impl MediaReportInput {
         self
     }
 
-    pub(super) async fn validate(
-        self,
-        conn: &mut AsyncPgConnection,
-    ) -> AppResult<MediaReportValues> {
+    pub(super) async fn validate(self, conn: &mut AsyncPgConnection) -> AppResult<Self> {
         let mut c = Checks::new();
         c.check(
             plausible_time(&self.published_at),
@@ -134,17 +118,7 @@ impl MediaReportInput {
         }
         crate::validate::check_units_exist(conn, &refs, &mut c).await?;
         c.finish()?;
-        Ok(MediaReportValues {
-            campaign_id: self.campaign_id,
-            event_id: self.event_id,
-            outlet_unit_id: self.outlet_unit_id,
-            outlet_name: self.outlet_name,
-            reporting_unit_id: self.reporting_unit_id,
-            medium: self.medium,
-            title: self.title,
-            url: self.url,
-            published_at: self.published_at,
-        })
+        Ok(self)
     }
 }
 
@@ -232,9 +206,9 @@ impl Changes<MediaReport> for MediaReportInput {
         before: &MediaReport,
     ) -> AppResult<MediaReport> {
         keep_campaign(before.campaign_id, self.campaign_id)?;
-        let values = self.validate(conn).await?;
+        let input = self.validate(conn).await?;
         Ok(diesel::update(media_reports::table.find(before.id))
-            .set((&values, media_reports::updated_at.eq(diesel::dsl::now)))
+            .set((&input, media_reports::updated_at.eq(diesel::dsl::now)))
             .returning(MediaReport::as_returning())
             .get_result(conn)
             .await?)
@@ -271,9 +245,9 @@ impl NewRow for MediaReportInput {
     }
 
     async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<MediaReport> {
-        let values = self.validate(conn).await?;
+        let input = self.validate(conn).await?;
         Ok(diesel::insert_into(media_reports::table)
-            .values((media_reports::id.eq(id), &values))
+            .values((media_reports::id.eq(id), &input))
             .returning(MediaReport::as_returning())
             .get_result(conn)
             .await?)

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use crate::api::crud::{NewRow, Resource};
 use crate::api::shared::{
-    Changes, Owned, Status, Venue, VenueColumns, Visibility, check_campaign_area,
-    check_event_campaign, default_status, default_visibility, keep_campaign,
+    Changes, Owned, Status, Venue, VenueColumnValues, VenueColumns, Visibility,
+    check_campaign_area, check_event_campaign, default_status, default_visibility, keep_campaign,
 };
 use crate::api::tallies::Category;
 use crate::auth::Subject;
@@ -42,7 +42,8 @@ crate::text_enum! {
 /// The fields a reporter may change.
 const OUTCOME_FIELDS: &[&str] = &["enrolled", "completed", "employed_after"];
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Insertable, AsChangeset)]
+#[diesel(table_name = trainings, treat_none_as_null = true)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingInput {
     /// Cannot be changed later.
@@ -63,6 +64,8 @@ pub struct TrainingInput {
     pub target_groups: Vec<Category>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    // Stored as `venue_name` and `venue_address` (`venue_columns`).
+    #[diesel(skip_insertion, skip_update)]
     pub venue: Option<Venue>,
     #[schema(minimum = 0, example = 100)]
     pub capacity: Option<i32>,
@@ -86,30 +89,8 @@ pub struct TrainingInput {
     pub visibility: Visibility,
 }
 
-#[derive(Debug, Clone, Insertable, AsChangeset)]
-#[diesel(table_name = trainings, treat_none_as_null = true)]
-pub(super) struct TrainingValues {
-    campaign_id: Uuid,
-    event_id: Option<Uuid>,
-    title: String,
-    subject: TrainingSubject,
-    provider_unit_id: Uuid,
-    target_groups: Vec<Category>,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    venue_name: Option<String>,
-    venue_address: Option<String>,
-    capacity: Option<i32>,
-    fee_cents: i32,
-    enrolled: i32,
-    completed: i32,
-    employed_after: i32,
-    status: Status,
-    visibility: Visibility,
-}
-
 impl TrainingInput {
-    pub(super) async fn validate(self, conn: &mut AsyncPgConnection) -> AppResult<TrainingValues> {
+    pub(super) async fn validate(self, conn: &mut AsyncPgConnection) -> AppResult<Self> {
         let mut c = Checks::new();
         c.check(
             plausible_time(&self.starts_at),
@@ -168,29 +149,20 @@ impl TrainingInput {
         )
         .await?;
         c.finish()?;
-        let (venue_name, venue_address) = match self.venue {
-            Some(v) => (Some(v.name), v.address),
-            None => (None, None),
-        };
-        Ok(TrainingValues {
-            campaign_id: self.campaign_id,
-            event_id: self.event_id,
-            title: self.title,
-            subject: self.subject,
-            provider_unit_id: self.provider_unit_id,
-            target_groups: self.target_groups,
-            starts_at: self.starts_at,
-            ends_at: self.ends_at,
-            venue_name,
-            venue_address,
-            capacity: self.capacity,
-            fee_cents: self.fee_cents,
-            enrolled: self.enrolled,
-            completed: self.completed,
-            employed_after: self.employed_after,
-            status: self.status,
-            visibility: self.visibility,
-        })
+        Ok(self)
+    }
+}
+
+impl TrainingInput {
+    /// The venue's two columns (one field of the input).
+    fn venue_columns(
+        &self,
+    ) -> VenueColumnValues<'_, trainings::venue_name, trainings::venue_address> {
+        let (name, address) = Venue::columns(self.venue.as_ref());
+        (
+            trainings::venue_name.eq(name),
+            trainings::venue_address.eq(address),
+        )
     }
 }
 
@@ -321,9 +293,13 @@ impl Resource for Training {
 impl Changes<Training> for TrainingInput {
     async fn update(self, conn: &mut AsyncPgConnection, before: &Training) -> AppResult<Training> {
         keep_campaign(before.campaign_id, self.campaign_id)?;
-        let values = self.validate(conn).await?;
+        let input = self.validate(conn).await?;
         Ok(diesel::update(trainings::table.find(before.id))
-            .set((&values, trainings::updated_at.eq(diesel::dsl::now)))
+            .set((
+                &input,
+                input.venue_columns(),
+                trainings::updated_at.eq(diesel::dsl::now),
+            ))
             .returning(Training::as_returning())
             .get_result(conn)
             .await?)
@@ -334,9 +310,9 @@ impl NewRow for TrainingInput {
     type Row = Training;
 
     async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Training> {
-        let values = self.validate(conn).await?;
+        let input = self.validate(conn).await?;
         Ok(diesel::insert_into(trainings::table)
-            .values((trainings::id.eq(id), &values))
+            .values((trainings::id.eq(id), &input, input.venue_columns()))
             .returning(Training::as_returning())
             .get_result(conn)
             .await?)
