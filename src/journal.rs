@@ -15,6 +15,8 @@ use crate::auth::{Authorized, Subject};
 use crate::change_signal::{CHANGES_CHANNEL, EVERY_CAMPAIGN};
 use crate::error::{AppError, AppResult};
 
+pub use crate::vocabulary::Entity;
+
 const CHANGE_ORDER_LOCK_KEY: i64 = 0x6c65_6172_6e77_6b02;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,24 +40,6 @@ impl Op {
             Op::Create | Op::Update => "upsert",
             Op::Delete => "delete",
         }
-    }
-}
-
-crate::text_enum! {
-    /// What a change is about: the change feed's and the audit log's `type`.
-    pub enum Entity {
-        Campaign = "campaign",
-        Unit = "unit",
-        Partner = "partner",
-        CommitteeBody = "committee_body",
-        CommitteeMember = "committee_member",
-        Event = "event",
-        Training = "training",
-        Tally = "tally",
-        MediaReport = "media_report",
-        Webhook = "webhook",
-        Account = "account",
-        Token = "token",
     }
 }
 

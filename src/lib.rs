@@ -25,3 +25,4 @@ pub mod seed;
 pub mod state;
 pub mod text_enum;
 pub mod validate;
+pub mod vocabulary;

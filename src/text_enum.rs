@@ -81,23 +81,23 @@ macro_rules! text_enum {
 mod tests {
     #[test]
     fn every_enum_sends_its_wire_name() {
-        use crate::api::*;
-        crate::auth::Role::check_wire_names();
-        crate::journal::Entity::check_wire_names();
-        campaigns::CampaignStatus::check_wire_names();
-        units::UnitKind::check_wire_names();
-        tokens::TokenKind::check_wire_names();
-        partners::PartnerRole::check_wire_names();
-        committee::BodyKind::check_wire_names();
-        committee::CommitteeRole::check_wire_names();
-        events::EventKind::check_wire_names();
-        shared::Status::check_wire_names();
-        shared::Visibility::check_wire_names();
-        trainings::TrainingSubject::check_wire_names();
-        tallies::Category::check_wire_names();
-        tallies::Measure::check_wire_names();
-        tallies::Source::check_wire_names();
-        media_reports::Medium::check_wire_names();
+        use crate::vocabulary::*;
+        Role::check_wire_names();
+        Entity::check_wire_names();
+        CampaignStatus::check_wire_names();
+        UnitKind::check_wire_names();
+        TokenKind::check_wire_names();
+        PartnerRole::check_wire_names();
+        BodyKind::check_wire_names();
+        CommitteeRole::check_wire_names();
+        EventKind::check_wire_names();
+        Status::check_wire_names();
+        Visibility::check_wire_names();
+        TrainingSubject::check_wire_names();
+        Category::check_wire_names();
+        Measure::check_wire_names();
+        Source::check_wire_names();
+        Medium::check_wire_names();
     }
 
     #[test]

@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::prelude::*;
-use crate::api::crud::{ListRequest, Listed, Lock, Resource, Stored, admin_reads};
+use crate::api::crud::{ListRequest, Listed, Lock, NewRow, Resource, Stored, admin_reads};
 use crate::api::shared::Lockable;
+use crate::api::shared::Owned;
 use crate::auth::policy::check_role_unit;
 use crate::auth::{Role, Subject, authorize, password};
 use crate::error::AppError;
-use crate::http::{created, json_ok, merge_patch};
+use crate::http::{json_ok, merge_patch};
 use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::accounts;
 use crate::validate::Checks;
@@ -44,6 +45,10 @@ pub struct AccountInput {
     /// A disabled account cannot log in, and its tokens stop working.
     #[serde(default)]
     pub disabled: bool,
+    /// The new password's hash, once [`NewRow::ready`] has made it.
+    #[serde(skip)]
+    #[diesel(skip_update)]
+    password_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
@@ -91,6 +96,7 @@ impl From<&Account> for AccountInput {
             role: a.role,
             unit_id: a.unit_id,
             disabled: a.disabled,
+            password_hash: None,
         }
     }
 }
@@ -156,7 +162,10 @@ crate::resource_handlers! {
     /// Roles: admin.
     fn list;
 
-    #[custom]
+    #[create("createAccount", "/accounts", AccountInput, "Created: the new account")]
+    /// Create an account.
+    ///
+    /// Roles: admin.
     fn create;
 
     #[show("getAccount", "/accounts/{id}", token, "The account")]
@@ -175,46 +184,26 @@ crate::resource_handlers! {
     fn remove;
 }
 
-/// Create an account.
-///
-/// Roles: admin.
-#[utoipa::path(
-    tag = "accounts",
-    operation_id = "createAccount",
-    request_body = AccountInput,
-    security(("bearer" = [])),
-    responses((status = 201, description = "Created: the new account", body = Account, headers(("Location" = String), ("ETag" = String))))
-)]
-#[post("/accounts")]
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    principal: Principal,
-    body: JsonBody<AccountInput>,
-) -> AppResult<HttpResponse> {
-    let auth = authorize(&principal, Subject::Account, &[])?;
-    let mut input = body.0;
-    input.validate(&mut *state.conn().await?, true).await?;
-    // Hashing takes tens of milliseconds: no pooled connection waits for it.
-    let hash = password::hash(input.password.take().unwrap_or_default()).await?;
-    let account = state
-        .conn()
-        .await?
-        .transaction::<_, AppError, _>(async move |conn| {
-            let account: Account = diesel::insert_into(accounts::table)
-                .values((
-                    accounts::id.eq(Uuid::now_v7()),
-                    accounts::password_hash.eq(hash),
-                    &input,
-                ))
-                .returning(Account::as_returning())
-                .get_result(conn)
-                .await?;
-            journal::record(conn, &auth, &[Entry::create_of(&account)?]).await?;
-            Ok(account)
-        })
-        .await?;
-    created(&req, format!("/api/v1/accounts/{}", account.id), &account)
+impl Owned for AccountInput {}
+
+impl NewRow for AccountInput {
+    type Row = Account;
+
+    /// Validates, then hashes the password (tens of milliseconds) holding no connection.
+    async fn ready(mut self, state: &AppState) -> AppResult<Self> {
+        self.validate(&mut *state.conn().await?, true).await?;
+        let password = self.password.take().unwrap_or_default();
+        self.password_hash = Some(password::hash(password).await?);
+        Ok(self)
+    }
+
+    async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Account> {
+        Ok(diesel::insert_into(accounts::table)
+            .values((accounts::id.eq(id), &self))
+            .returning(Account::as_returning())
+            .get_result(conn)
+            .await?)
+    }
 }
 
 /// Change an account (JSON merge patch; `password` sets a new one). Changing the role, unit,

@@ -19,13 +19,7 @@ use crate::read_cache::KeyIndex;
 use crate::schema::{campaign_partners, campaigns, committee_bodies, committee_members};
 use crate::validate::{Checks, search_term};
 
-crate::text_enum! {
-    pub enum CampaignStatus {
-        Planning = "planning",
-        Active = "active",
-        Closed = "closed",
-    }
-}
+pub use crate::vocabulary::CampaignStatus;
 
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 

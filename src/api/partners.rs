@@ -17,16 +17,7 @@ use crate::http::json_response;
 use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::{campaign_partners, units};
 
-crate::text_enum! {
-    pub enum PartnerRole {
-        /// 主办单位
-        CoHost = "co_host",
-        /// 承办单位
-        Undertaker = "undertaker",
-        /// 成员单位
-        Member = "member",
-    }
-}
+pub use crate::vocabulary::PartnerRole;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -3,6 +3,7 @@
 //! every merge-patch write takes.
 
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
@@ -18,23 +19,7 @@ use crate::schema::{campaigns, events};
 use crate::state::AppState;
 use crate::validate::Checks;
 
-crate::text_enum! {
-    /// Drafts are seen by token holders only and never counted.
-    pub enum Status {
-        Draft = "draft",
-        Published = "published",
-        Cancelled = "cancelled",
-        Completed = "completed",
-    }
-}
-
-crate::text_enum! {
-    /// `internal` items are seen by token holders only (but counted in the summary).
-    pub enum Visibility {
-        Public = "public",
-        Internal = "internal",
-    }
-}
+pub use crate::vocabulary::{Status, Visibility};
 
 /// The query both calendar lists (events and trainings, `$table`, rows read as `$row`) start
 /// from: the page in order of start time; for anonymous callers, no drafts and nothing
@@ -92,12 +77,21 @@ impl From<VenueColumns> for Option<Venue> {
 }
 
 impl Venue {
-    /// The `venue_name` and `venue_address` column values of an optional venue.
-    pub fn columns(venue: Option<&Venue>) -> (Option<&str>, Option<&str>) {
-        match venue {
+    /// The values of a venue's two columns (`name`, `address`) in an insert or an update.
+    pub fn columns<Name, Address>(
+        venue: Option<&Venue>,
+        name: Name,
+        address: Address,
+    ) -> VenueColumnValues<'_, Name, Address>
+    where
+        Name: ExpressionMethods + Expression<SqlType = Nullable<Text>>,
+        Address: ExpressionMethods + Expression<SqlType = Nullable<Text>>,
+    {
+        let (n, a) = match venue {
             Some(v) => (Some(v.name.as_str()), v.address.as_deref()),
             None => (None, None),
-        }
+        };
+        (name.eq(n), address.eq(a))
     }
 
     pub fn check(venue: Option<&Venue>, c: &mut Checks) {

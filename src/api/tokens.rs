@@ -18,14 +18,7 @@ use crate::journal::{self, Entity, Entry, Journaled, RowKey};
 use crate::schema::api_tokens;
 use crate::validate::Checks;
 
-crate::text_enum! {
-    pub enum TokenKind {
-        /// Minted by an admin for a script or a partner system.
-        Api = "api",
-        /// Issued by `POST /auth/token` for a logged-in account.
-        Session = "session",
-    }
-}
+pub use crate::vocabulary::TokenKind;
 
 /// A token's record; never the token itself.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]

@@ -15,20 +15,7 @@ use crate::journal::{Entity, Journaled, RowKey};
 use crate::schema::units;
 use crate::validate::{Checks, search_term};
 
-crate::text_enum! {
-    pub enum UnitKind {
-        GovernmentDepartment = "government_department",
-        MassOrganization = "mass_organization",
-        Media = "media",
-        Association = "association",
-        School = "school",
-        CommunityEducation = "community_education",
-        TrainingInstitution = "training_institution",
-        StreetOffice = "street_office",
-        Enterprise = "enterprise",
-        Other = "other",
-    }
-}
+pub use crate::vocabulary::UnitKind;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Insertable, AsChangeset)]
 #[diesel(table_name = units, treat_none_as_null = true)]

@@ -4,8 +4,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::role::Role;
 use crate::error::{AppError, AppResult};
+use crate::vocabulary::Role;
 
 pub const ISSUER: &str = "learnweek";
 

@@ -5,9 +5,8 @@ pub mod jwt;
 pub mod password;
 pub mod policy;
 pub mod principal;
-pub mod role;
 
+pub use crate::vocabulary::Role;
 pub use jwt::{Claims, ISSUER, JwtKeys};
 pub use policy::{Authorized, Subject, authorize};
 pub use principal::{MaybePrincipal, Principal};
-pub use role::Role;

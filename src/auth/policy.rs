@@ -5,8 +5,8 @@
 use uuid::Uuid;
 
 use super::principal::Principal;
-use super::role::Role;
 use crate::error::{AppError, AppResult};
+use crate::vocabulary::Role;
 
 /// What is being written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,10 +12,10 @@ use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
 use super::jwt::Claims;
-use super::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::schema::{accounts, api_tokens};
 use crate::state::AppState;
+use crate::vocabulary::Role;
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]

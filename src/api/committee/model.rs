@@ -15,33 +15,7 @@ use crate::journal::{Entity, Entry, Journaled, RowKey};
 use crate::schema::{committee_bodies, committee_members};
 use crate::validate::Checks;
 
-crate::text_enum! {
-    pub enum BodyKind {
-        /// 领导小组
-        LeadingGroup = "leading_group",
-        /// 办公室
-        Office = "office",
-        /// 联络小组
-        LiaisonGroup = "liaison_group",
-        /// A co-host's own working group
-        UnitWorkingGroup = "unit_working_group",
-    }
-}
-
-crate::text_enum! {
-    pub enum CommitteeRole {
-        /// 组长
-        Chair = "chair",
-        /// 副组长
-        ViceChair = "vice_chair",
-        /// 成员
-        Member = "member",
-        /// 主任
-        Director = "director",
-        /// 联络员
-        Liaison = "liaison",
-    }
-}
+pub use crate::vocabulary::{BodyKind, CommitteeRole};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -98,6 +98,12 @@ pub trait NewRow: Owned + DeserializeOwned + Send {
         self
     }
 
+    /// Slow work done once authorized, outside the transaction and holding no connection
+    /// while it runs (default: none), e.g. hashing a password.
+    fn ready(self, _state: &AppState) -> impl Future<Output = AppResult<Self>> + Send {
+        async { Ok(self) }
+    }
+
     /// Validates and inserts the row (not journaled: [`insert`] is).
     fn store(
         self,
@@ -217,6 +223,7 @@ pub async fn create<I: NewRow>(
 ) -> AppResult<HttpResponse> {
     let input = input.prepare(principal);
     let auth = authorize(principal, I::Row::SUBJECT, &input.owners())?;
+    let input = input.ready(state).await?;
     let mut conn = state.conn().await?;
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {

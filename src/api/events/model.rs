@@ -10,8 +10,8 @@ use uuid::Uuid;
 use crate::api::cascade::Dependents;
 use crate::api::crud::{NewRow, Resource};
 use crate::api::shared::{
-    Changes, DependentRows, Owned, Removable, Status, Venue, VenueColumnValues, VenueColumns,
-    Visibility, check_campaign_area, default_status, default_visibility, keep_campaign,
+    Changes, DependentRows, Owned, Removable, Status, Venue, VenueColumns, Visibility,
+    check_campaign_area, default_status, default_visibility, keep_campaign,
 };
 use crate::auth::Subject;
 use crate::error::AppResult;
@@ -19,22 +19,7 @@ use crate::journal::{Entity, Entry, Journaled, RowKey};
 use crate::schema::{event_tombstones, events};
 use crate::validate::{Checks, plausible_time};
 
-crate::text_enum! {
-    pub enum EventKind {
-        OpeningCeremony = "opening_ceremony",
-        CommunityActivity = "community_activity",
-        Lecture = "lecture",
-        Training = "training",
-        Exhibition = "exhibition",
-        Competition = "competition",
-        Performance = "performance",
-        ReadingPromotion = "reading_promotion",
-        OpenVenue = "open_venue",
-        Publicity = "publicity",
-        Meeting = "meeting",
-        Other = "other",
-    }
-}
+pub use crate::vocabulary::EventKind;
 
 /// An event as sent by clients.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Insertable, AsChangeset)]
@@ -148,17 +133,6 @@ impl EventInput {
         crate::validate::check_units_exist(conn, &refs, &mut c).await?;
         c.finish()?;
         Ok(self)
-    }
-}
-
-impl EventInput {
-    /// The venue's two columns (one field of the input).
-    fn venue_columns(&self) -> VenueColumnValues<'_, events::venue_name, events::venue_address> {
-        let (name, address) = Venue::columns(self.venue.as_ref());
-        (
-            events::venue_name.eq(name),
-            events::venue_address.eq(address),
-        )
     }
 }
 
@@ -299,7 +273,11 @@ impl Changes<Event> for EventInput {
         Ok(diesel::update(events::table.find(before.id))
             .set((
                 &input,
-                input.venue_columns(),
+                Venue::columns(
+                    input.venue.as_ref(),
+                    events::venue_name,
+                    events::venue_address,
+                ),
                 events::updated_at.eq(diesel::dsl::now),
                 events::sequence.eq(events::sequence + 1),
             ))
@@ -315,7 +293,15 @@ impl NewRow for EventInput {
     async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Event> {
         let input = self.validate(conn, true).await?;
         Ok(diesel::insert_into(events::table)
-            .values((events::id.eq(id), &input, input.venue_columns()))
+            .values((
+                events::id.eq(id),
+                &input,
+                Venue::columns(
+                    input.venue.as_ref(),
+                    events::venue_name,
+                    events::venue_address,
+                ),
+            ))
             .returning(Event::as_returning())
             .get_result(conn)
             .await?)

@@ -17,17 +17,7 @@ use crate::journal::{Entity, Entry, Journaled, RowKey};
 use crate::schema::media_reports;
 use crate::validate::{Checks, plausible_time};
 
-crate::text_enum! {
-    pub enum Medium {
-        Tv = "tv",
-        Radio = "radio",
-        Newspaper = "newspaper",
-        Online = "online",
-        Social = "social",
-        PrintMaterial = "print_material",
-        Other = "other",
-    }
-}
+pub use crate::vocabulary::Medium;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Insertable, AsChangeset)]
 #[diesel(table_name = media_reports, treat_none_as_null = true)]

@@ -15,57 +15,13 @@ use crate::error::AppResult;
 use crate::journal::{Entity, Entry, Journaled, RowKey};
 use crate::schema::{tallies, tally_history};
 
+pub use crate::vocabulary::{Category, Measure, Source};
+
 /// Rows per batch.
 pub const MAX_BATCH: usize = 5000;
 
 /// JSON body limit of `POST /tallies/batch` (API.md: 8 MiB).
 pub const BATCH_BODY_LIMIT: usize = 8 << 20;
-
-crate::text_enum! {
-    /// Who was counted (also the values of a training's `target_groups`).
-    pub enum Category {
-        /// 在职人员
-        Employed = "employed",
-        /// 在校学生
-        Student = "student",
-        /// 外来务工人员
-        MigrantWorker = "migrant_worker",
-        /// 家庭妇女
-        Homemaker = "homemaker",
-        /// 离退休人员
-        Retiree = "retiree",
-        /// 返乡人员
-        Returnee = "returnee",
-        /// 失业人员
-        Unemployed = "unemployed",
-        /// 退伍军人
-        Veteran = "veteran",
-        /// 残疾人
-        Disabled = "disabled",
-        /// 老年人
-        Senior = "senior",
-        /// 儿童
-        Child = "child",
-        /// 一般市民
-        General = "general",
-    }
-}
-
-crate::text_enum! {
-    /// `headcount`: distinct people (人数); `person_times`: attendances (人次).
-    pub enum Measure {
-        Headcount = "headcount",
-        PersonTimes = "person_times",
-    }
-}
-
-crate::text_enum! {
-    pub enum Source {
-        Manual = "manual",
-        Script = "script",
-        Import = "import",
-    }
-}
 
 /// A tally as sent by clients.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use crate::api::crud::{NewRow, Resource};
 use crate::api::shared::{
-    Changes, Owned, Status, Venue, VenueColumnValues, VenueColumns, Visibility,
-    check_campaign_area, check_event_campaign, default_status, default_visibility, keep_campaign,
+    Changes, Owned, Status, Venue, VenueColumns, Visibility, check_campaign_area,
+    check_event_campaign, default_status, default_visibility, keep_campaign,
 };
 use crate::api::tallies::Category;
 use crate::auth::Subject;
@@ -19,25 +19,7 @@ use crate::journal::{Entity, Entry, Journaled, RowKey};
 use crate::schema::trainings;
 use crate::validate::{Checks, plausible_time};
 
-crate::text_enum! {
-    pub enum TrainingSubject {
-        /// 电脑
-        Computer = "computer",
-        /// 英语
-        English = "english",
-        /// 家政
-        Housekeeping = "housekeeping",
-        /// 礼仪
-        Etiquette = "etiquette",
-        /// 人力资源开发
-        HrDevelopment = "hr_development",
-        /// 学习发展与自我提升
-        SelfImprovement = "self_improvement",
-        /// 进城务工人员教育与就业再就业
-        Employment = "employment",
-        Other = "other",
-    }
-}
+pub use crate::vocabulary::TrainingSubject;
 
 /// The fields a reporter may change.
 const OUTCOME_FIELDS: &[&str] = &["enrolled", "completed", "employed_after"];
@@ -150,19 +132,6 @@ impl TrainingInput {
         .await?;
         c.finish()?;
         Ok(self)
-    }
-}
-
-impl TrainingInput {
-    /// The venue's two columns (one field of the input).
-    fn venue_columns(
-        &self,
-    ) -> VenueColumnValues<'_, trainings::venue_name, trainings::venue_address> {
-        let (name, address) = Venue::columns(self.venue.as_ref());
-        (
-            trainings::venue_name.eq(name),
-            trainings::venue_address.eq(address),
-        )
     }
 }
 
@@ -297,7 +266,11 @@ impl Changes<Training> for TrainingInput {
         Ok(diesel::update(trainings::table.find(before.id))
             .set((
                 &input,
-                input.venue_columns(),
+                Venue::columns(
+                    input.venue.as_ref(),
+                    trainings::venue_name,
+                    trainings::venue_address,
+                ),
                 trainings::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Training::as_returning())
@@ -312,7 +285,15 @@ impl NewRow for TrainingInput {
     async fn store(self, conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Training> {
         let input = self.validate(conn).await?;
         Ok(diesel::insert_into(trainings::table)
-            .values((trainings::id.eq(id), &input, input.venue_columns()))
+            .values((
+                trainings::id.eq(id),
+                &input,
+                Venue::columns(
+                    input.venue.as_ref(),
+                    trainings::venue_name,
+                    trainings::venue_address,
+                ),
+            ))
             .returning(Training::as_returning())
             .get_result(conn)
             .await?)
