@@ -13,7 +13,7 @@ use crate::api::shared::{
 };
 use crate::auth::{Principal, Subject};
 use crate::error::AppResult;
-use crate::journal::{Entity, Entry, Journaled, RowKey};
+use crate::journal::{Entity, Journaled, RowKey};
 use crate::schema::media_reports;
 use crate::validate::{Checks, plausible_time};
 
@@ -203,28 +203,6 @@ impl Changes<MediaReport> for MediaReportInput {
             .get_result(conn)
             .await?)
     }
-}
-
-pub async fn of_event(conn: &mut AsyncPgConnection, event_id: Uuid) -> AppResult<Vec<MediaReport>> {
-    Ok(media_reports::table
-        .filter(media_reports::event_id.eq(event_id))
-        .select(MediaReport::as_select())
-        .for_update()
-        .load(conn)
-        .await?)
-}
-
-/// Clears `event_id` (the event is being deleted); returns the journal entry.
-pub async fn detach_event(conn: &mut AsyncPgConnection, before: MediaReport) -> AppResult<Entry> {
-    let after: MediaReport = diesel::update(media_reports::table.find(before.id))
-        .set((
-            media_reports::event_id.eq(None::<Uuid>),
-            media_reports::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(MediaReport::as_returning())
-        .get_result(conn)
-        .await?;
-    Entry::update_of(&before, &after)
 }
 
 impl NewRow for MediaReportInput {

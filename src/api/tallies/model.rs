@@ -116,24 +116,6 @@ pub fn deleted_entry(t: &Tally) -> AppResult<Entry> {
     Entry::delete_of(t)
 }
 
-pub async fn of_event(conn: &mut AsyncPgConnection, event_id: Uuid) -> AppResult<Vec<Tally>> {
-    Ok(tallies::table
-        .filter(tallies::event_id.eq(event_id))
-        .select(Tally::as_select())
-        .for_update()
-        .load(conn)
-        .await?)
-}
-
-pub async fn of_training(conn: &mut AsyncPgConnection, training_id: Uuid) -> AppResult<Vec<Tally>> {
-    Ok(tallies::table
-        .filter(tallies::training_id.eq(training_id))
-        .select(Tally::as_select())
-        .for_update()
-        .load(conn)
-        .await?)
-}
-
 pub async fn delete_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<()> {
     if !ids.is_empty() {
         diesel::delete(tallies::table.filter(tallies::id.eq_any(ids)))

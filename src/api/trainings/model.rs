@@ -15,7 +15,7 @@ use crate::api::shared::{
 use crate::api::tallies::Category;
 use crate::auth::Subject;
 use crate::error::AppResult;
-use crate::journal::{Entity, Entry, Journaled, RowKey};
+use crate::journal::{Entity, Journaled, RowKey};
 use crate::schema::trainings;
 use crate::validate::{Checks, plausible_time};
 
@@ -209,28 +209,6 @@ impl Journaled for Training {
     fn row_key(&self) -> RowKey {
         RowKey::new(self.id, Some(self.campaign_id), Some(self.provider_unit_id))
     }
-}
-
-pub async fn of_event(conn: &mut AsyncPgConnection, event_id: Uuid) -> AppResult<Vec<Training>> {
-    Ok(trainings::table
-        .filter(trainings::event_id.eq(event_id))
-        .select(Training::as_select())
-        .for_update()
-        .load(conn)
-        .await?)
-}
-
-/// Clears `event_id` (the event is being deleted); returns the journal entry.
-pub async fn detach_event(conn: &mut AsyncPgConnection, before: Training) -> AppResult<Entry> {
-    let after: Training = diesel::update(trainings::table.find(before.id))
-        .set((
-            trainings::event_id.eq(None::<Uuid>),
-            trainings::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Training::as_returning())
-        .get_result(conn)
-        .await?;
-    Entry::update_of(&before, &after)
 }
 
 crate::stored_by_id!(Training, trainings);
