@@ -234,6 +234,16 @@ pub trait Changes<R>: Owned + Serialize + DeserializeOwned + for<'a> From<&'a R>
     /// nothing follows), before its owners are authorized.
     fn complete(&mut self, _patch: &serde_json::Value) {}
 
+    /// Owners only the database knows (e.g. the unit of a committee member's body): the
+    /// caller must own them too (default: none).
+    fn owners_found(
+        &self,
+        _conn: &mut AsyncPgConnection,
+        _before: &R,
+    ) -> impl Future<Output = AppResult<Vec<Option<Uuid>>>> + Send {
+        async { Ok(Vec::new()) }
+    }
+
     /// Validates the input and updates the row.
     fn update(
         self,
@@ -280,6 +290,10 @@ pub async fn patch_row<R: Lockable, I: Changes<R>>(
                 i.complete(patch);
                 i.owners()
             })?;
+        let found = input.owners_found(conn, &before).await?;
+        if !found.is_empty() {
+            authorize(principal, subject, &found)?;
+        }
         let after = input.update(conn, &before).await?;
         journal::record(conn, &auth, &[Entry::update_of(&before, &after)?]).await?;
         Ok(after)

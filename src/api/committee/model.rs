@@ -57,7 +57,8 @@ impl From<&Body> for BodyInput {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Insertable, AsChangeset)]
+#[diesel(table_name = committee_members, treat_none_as_null = true)]
 #[serde(deny_unknown_fields)]
 pub struct MemberInput {
     pub body_id: Uuid,
@@ -358,6 +359,28 @@ impl Owned for MemberInput {
     }
 }
 
+impl Changes<Member> for MemberInput {
+    /// The body's unit (see [`NewInCampaign::owners_in`]).
+    async fn owners_found(
+        &self,
+        conn: &mut AsyncPgConnection,
+        before: &Member,
+    ) -> AppResult<Vec<Option<Uuid>>> {
+        Ok(vec![
+            unit_of_body(conn, before.campaign_id, self.body_id).await?,
+        ])
+    }
+
+    async fn update(self, conn: &mut AsyncPgConnection, before: &Member) -> AppResult<Member> {
+        self.validate(conn, before.campaign_id).await?;
+        Ok(diesel::update(committee_members::table.find(before.id))
+            .set((&self, committee_members::updated_at.eq(diesel::dsl::now)))
+            .returning(Member::as_returning())
+            .get_result(conn)
+            .await?)
+    }
+}
+
 impl NewInCampaign for MemberInput {
     type Row = Member;
 
@@ -383,13 +406,7 @@ impl NewInCampaign for MemberInput {
             .values((
                 committee_members::id.eq(id),
                 committee_members::campaign_id.eq(campaign_id),
-                committee_members::body_id.eq(self.body_id),
-                committee_members::name.eq(&self.name),
-                committee_members::position.eq(&self.position),
-                committee_members::committee_role.eq(self.committee_role),
-                committee_members::unit_id.eq(self.unit_id),
-                committee_members::phone.eq(&self.phone),
-                committee_members::email.eq(&self.email),
+                &self,
             ))
             .returning(Member::as_returning())
             .get_result(conn)
