@@ -189,13 +189,42 @@ where
     R: Journaled,
     I: for<'a> From<&'a R> + Serialize + DeserializeOwned,
 {
+    let mut input = merge_authorized(principal, subject, before, patch)?;
+    let owners = owners(&mut input);
+    let auth = authorize_merged(principal, subject, before, owners, if_match)?;
+    Ok((input, auth))
+}
+
+/// The first steps of [`authorize_patch`]: the caller must own the row as it is, before its
+/// patch is even read; the patch merged into the row's input.
+fn merge_authorized<R, I>(
+    principal: &Principal,
+    subject: Subject,
+    before: &R,
+    patch: &serde_json::Value,
+) -> AppResult<I>
+where
+    R: Journaled,
+    I: for<'a> From<&'a R> + Serialize + DeserializeOwned,
+{
     authorize(principal, subject, &[before.owner()])?;
-    let mut input = merge_patch::merged(&I::from(before), patch)?;
+    merge_patch::merged(&I::from(before), patch)
+}
+
+/// The last steps of [`authorize_patch`]: the caller must own the row as it is and as it will
+/// be (`owners`); `If-Match` must hold.
+fn authorize_merged<R: Journaled>(
+    principal: &Principal,
+    subject: Subject,
+    before: &R,
+    owners: Vec<Option<Uuid>>,
+    if_match: &IfMatch,
+) -> AppResult<Authorized> {
     let mut all = vec![before.owner()];
-    all.extend(owners(&mut input));
+    all.extend(owners);
     let auth = authorize(principal, subject, &all)?;
     if_match.check(before)?;
-    Ok((input, auth))
+    Ok(auth)
 }
 
 /// A row stays in the campaign it was made for.
@@ -272,8 +301,9 @@ pub trait Removable: Lockable {
     ) -> impl Future<Output = AppResult<Vec<Entry>>> + Send;
 }
 
-/// Every PATCH, in one transaction: lock the row, [`authorize_patch`] (authorize, merge,
-/// authorize old and new owners, `If-Match`), validate and update, journal.
+/// Every PATCH, in one transaction: lock the row, the steps of [`authorize_patch`] (authorize,
+/// merge, authorize old and new owners and those only the database knows, `If-Match`),
+/// validate and update, journal.
 pub async fn patch_row<R: Lockable, I: Changes<R>>(
     state: &AppState,
     principal: &Principal,
@@ -285,15 +315,11 @@ pub async fn patch_row<R: Lockable, I: Changes<R>>(
     let mut conn = state.conn().await?;
     conn.transaction::<_, AppError, _>(async move |conn| {
         let before = R::lock(conn, key).await?;
-        let (input, auth) =
-            authorize_patch(principal, subject, &before, patch, if_match, |i: &mut I| {
-                i.complete(patch);
-                i.owners()
-            })?;
-        let found = input.owners_found(conn, &before).await?;
-        if !found.is_empty() {
-            authorize(principal, subject, &found)?;
-        }
+        let mut input: I = merge_authorized(principal, subject, &before, patch)?;
+        input.complete(patch);
+        let mut owners = input.owners();
+        owners.extend(input.owners_found(conn, &before).await?);
+        let auth = authorize_merged(principal, subject, &before, owners, if_match)?;
         let after = input.update(conn, &before).await?;
         journal::record(conn, &auth, &[Entry::update_of(&before, &after)?]).await?;
         Ok(after)

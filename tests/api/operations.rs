@@ -1,5 +1,7 @@
 //! Health, readiness, the OpenAPI document and Swagger UI.
 
+use actix_web::http::Method;
+
 use crate::common::TestApp;
 
 #[actix_web::test]
@@ -229,6 +231,34 @@ async fn metrics_in_prometheus_text() {
         "{text}"
     );
     assert!(text.contains("learnweek_webhook_backlog 0"), "{text}");
+}
+
+/// The middlewares (idempotency, rate limits, metrics) find a request's route by its path
+/// alone: every operation must be found as itself, not as another pattern registered earlier
+/// that also fits its path (`/tallies/{id}` before `/tallies/batch`).
+#[actix_web::test]
+async fn every_operation_is_found_by_its_own_route() {
+    let app = TestApp::spawn().await;
+    let doc: serde_json::Value = serde_json::from_str(crate::common::openapi_json()).unwrap();
+    let mut expected = Vec::new();
+    for (pattern, item) in doc["paths"].as_object().unwrap() {
+        let path: Vec<String> = pattern
+            .split('/')
+            .map(|segment| match segment.starts_with('{') {
+                true => uuid::Uuid::now_v7().to_string(),
+                false => segment.to_string(),
+            })
+            .collect();
+        for method in item.as_object().unwrap().keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            app.req(method.clone(), &path.join("/")).send().await;
+            expected.push(format!(r#"method="{method}",route="{pattern}""#));
+        }
+    }
+    let metrics = app.get("/metrics").admin().send().await.text();
+    for label in expected {
+        assert!(metrics.contains(&label), "not counted as {label}");
+    }
 }
 
 #[actix_web::test]

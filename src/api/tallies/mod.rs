@@ -40,18 +40,17 @@ pub use model::*;
 pub use upsert::BulkIngest;
 
 pub fn routes(cfg: &mut ServiceConfig) {
+    // `/tallies/batch` and `/tallies/import` before `/tallies/{id}`: the middlewares find a
+    // request's route by its path alone, the first pattern registered that fits it.
+    cfg.service(create).service(put_tally).service(
+        // Its own scope only to give it a larger body limit.
+        utoipa_actix_web::scope::scope("/tallies/batch")
+            .app_data(BodyLimit(BATCH_BODY_LIMIT))
+            .service(batch::batch),
+    );
+    cfg.service(import::import);
     standard::routes(cfg);
-    cfg.service(create)
-        .service(put_tally)
-        .service(
-            // Its own scope only to give it a larger body limit.
-            utoipa_actix_web::scope::scope("/tallies/batch")
-                .app_data(BodyLimit(BATCH_BODY_LIMIT))
-                .service(batch::batch),
-        )
-        .service(import::import)
-        .service(update)
-        .service(history);
+    cfg.service(update).service(history);
 }
 
 /// The endpoints a tally shares with every resource (`api/crud`).

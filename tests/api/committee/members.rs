@@ -196,8 +196,18 @@ async fn editors_seat_members_only_in_their_units_bodies() {
     // Nor can a seat be moved out of the unit's group afterwards.
     let moved = json!({"body_id": id_of(&leading), "committee_role": "chair"});
     let seat_path = path(id_of(&campaign), "members", &seated);
-    app.expect(403, &editor, vec![(Method::PATCH, &seat_path, moved)])
-        .await;
+    app.expect(
+        403,
+        &editor,
+        vec![(Method::PATCH, &seat_path, moved.clone())],
+    )
+    .await;
+    // Refused for the body before its If-Match is even looked at.
+    let stale = app
+        .patch(&seat_path)
+        .bearer(&editor)
+        .header("If-Match", "\"stale\"");
+    stale.json(moved).send().await.problem(403);
     // The committee office seats anyone anywhere.
     seat(&leading, "chair").insert(&app).await;
 }
