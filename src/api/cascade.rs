@@ -87,7 +87,7 @@ impl DependentRows for Dependents {
         Box::pin(async move {
             let mut entries = Vec::new();
             for tally in &self.tallies {
-                entries.push(tallies::deleted_entry(tally)?);
+                entries.push(Entry::delete_of(tally)?);
             }
             let ids: Vec<Uuid> = self.tallies.iter().map(|t| t.id).collect();
             tallies::delete_many(conn, &ids).await?;

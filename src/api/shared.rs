@@ -174,30 +174,10 @@ pub async fn check_event_campaign(
 }
 
 /// The checks every merge-patch write makes between locking its row and validating, in this
-/// order: the caller must own the row as it is, before its patch is even read; the patch is
-/// merged into the row's input; the caller must own the row as it is and as it will be
-/// (`owners` names the new owners, and may first complete the input); `If-Match` must hold.
-pub fn authorize_patch<R, I>(
-    principal: &Principal,
-    subject: Subject,
-    before: &R,
-    patch: &serde_json::Value,
-    if_match: &IfMatch,
-    owners: impl FnOnce(&mut I) -> Vec<Option<Uuid>>,
-) -> AppResult<(I, Authorized)>
-where
-    R: Journaled,
-    I: for<'a> From<&'a R> + Serialize + DeserializeOwned,
-{
-    let mut input = merge_authorized(principal, subject, before, patch)?;
-    let owners = owners(&mut input);
-    let auth = authorize_merged(principal, subject, before, owners, if_match)?;
-    Ok((input, auth))
-}
-
-/// The first steps of [`authorize_patch`]: the caller must own the row as it is, before its
-/// patch is even read; the patch merged into the row's input.
-fn merge_authorized<R, I>(
+/// order: the caller must own the row as it is, before its patch is even read ([`merge_authorized`]:
+/// and the patch is merged into the row's input); the caller must own the row as it is and as it
+/// will be, and `If-Match` must hold ([`authorize_merged`]).
+pub fn merge_authorized<R, I>(
     principal: &Principal,
     subject: Subject,
     before: &R,
@@ -211,9 +191,9 @@ where
     merge_patch::merged(&I::from(before), patch)
 }
 
-/// The last steps of [`authorize_patch`]: the caller must own the row as it is and as it will
-/// be (`owners`); `If-Match` must hold.
-fn authorize_merged<R: Journaled>(
+/// The last steps of a merge-patch write (see [`merge_authorized`]): the caller must own the
+/// row as it is and as it will be (`owners`); `If-Match` must hold.
+pub fn authorize_merged<R: Journaled>(
     principal: &Principal,
     subject: Subject,
     before: &R,
@@ -301,8 +281,8 @@ pub trait Removable: Lockable {
     ) -> impl Future<Output = AppResult<Vec<Entry>>> + Send;
 }
 
-/// Every PATCH, in one transaction: lock the row, the steps of [`authorize_patch`] (authorize,
-/// merge, authorize old and new owners and those only the database knows, `If-Match`),
+/// Every PATCH, in one transaction: lock the row, [`merge_authorized`] (authorize, merge),
+/// [`authorize_merged`] (old and new owners and those only the database knows, `If-Match`),
 /// validate and update, journal.
 pub async fn patch_row<R: Lockable, I: Changes<R>>(
     state: &AppState,

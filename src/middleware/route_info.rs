@@ -64,7 +64,22 @@ impl RouteTable {
     /// request and kept in its extensions: matching runs the patterns, and each middleware
     /// asks.
     pub fn lookup(&self, req: &ServiceRequest) -> Option<RouteInfo> {
-        matched(req, Some(self)).route
+        if let Some(found) = req.extensions().get::<Rc<Matched>>() {
+            return found.route;
+        }
+        let path = req.match_info().get_ref().path();
+        let pattern = req.resource_map().match_pattern(path);
+        let method = if req.method() == Method::HEAD {
+            Method::GET
+        } else {
+            req.method().clone()
+        };
+        let route = pattern
+            .as_ref()
+            .and_then(|pattern| self.routes.get(&(method, pattern.clone())).cloned());
+        req.extensions_mut()
+            .insert(Rc::new(Matched { pattern, route }));
+        route
     }
 }
 
@@ -75,27 +90,8 @@ pub struct Matched {
     pub route: Option<RouteInfo>,
 }
 
-/// The route `req` matched; `table` describes the routes (without it, the pattern only).
-pub fn matched(req: &ServiceRequest, table: Option<&RouteTable>) -> Rc<Matched> {
-    if let Some(found) = req.extensions().get::<Rc<Matched>>() {
-        return found.clone();
-    }
-    let path = req.match_info().get_ref().path();
-    let pattern = req.resource_map().match_pattern(path);
-    let method = if req.method() == Method::HEAD {
-        Method::GET
-    } else {
-        req.method().clone()
-    };
-    let route = pattern
-        .as_ref()
-        .and_then(|pattern| table?.routes.get(&(method, pattern.clone())).cloned());
-    let found = Rc::new(Matched { pattern, route });
-    req.extensions_mut().insert(found.clone());
-    found
-}
-
-/// The pattern a handled request matched, as found by [`matched`] before it was handled.
+/// The pattern a handled request matched, as found by [`RouteTable::lookup`] before it was
+/// handled.
 pub fn matched_pattern(req: &HttpRequest) -> Option<String> {
     match req.extensions().get::<Rc<Matched>>() {
         Some(found) => found.pattern.clone(),

@@ -161,7 +161,6 @@ impl Coverage {
     }
 }
 
-// The figures of one group of campaigns; a region's are served as they are.
 /// The figures of a set of campaigns, in the summary's shape.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 #[schema(as = RegionFigures)]

@@ -111,11 +111,6 @@ impl Removable for Tally {
     }
 }
 
-/// The journal entry of a tally deleted with its event or training.
-pub fn deleted_entry(t: &Tally) -> AppResult<Entry> {
-    Entry::delete_of(t)
-}
-
 pub async fn delete_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<()> {
     if !ids.is_empty() {
         diesel::delete(tallies::table.filter(tallies::id.eq_any(ids)))

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::changes::{latest_seq, visible_types};
 use crate::api::crud::prelude::*;
 use crate::api::crud::{ListRequest, Listed, Lock, NoFilter, Resource, Stored};
-use crate::api::shared::{Lockable, authorize_patch};
+use crate::api::shared::{Lockable, authorize_merged, merge_authorized};
 use crate::auth::{Authorized, Role, Subject, authorize};
 use crate::error::AppError;
 use crate::http::{Cursor, created, json_ok};
@@ -242,12 +242,6 @@ async fn load_visible(
     }
 }
 
-/// Writes (and the delivery worker): the row whatever its unit.
-async fn load_any(conn: &mut AsyncPgConnection, id: Uuid, lock: bool) -> AppResult<Webhook> {
-    let lock = if lock { Lock::ForUpdate } else { Lock::No };
-    Webhook::read(conn, id, lock).await
-}
-
 /// A merge patch applied to `current`, with the caller's right to change it before and after.
 fn merge(
     principal: &Principal,
@@ -255,14 +249,10 @@ fn merge(
     patch: &serde_json::Value,
     if_match: &IfMatch,
 ) -> AppResult<(WebhookInput, Authorized)> {
-    authorize_patch(
-        principal,
-        Subject::Webhook,
-        current,
-        patch,
-        if_match,
-        |input: &mut WebhookInput| vec![input.unit_id],
-    )
+    let input: WebhookInput = merge_authorized(principal, Subject::Webhook, current, patch)?;
+    let owners = vec![input.unit_id];
+    let auth = authorize_merged(principal, Subject::Webhook, current, owners, if_match)?;
+    Ok((input, auth))
 }
 
 impl Listed for Webhook {

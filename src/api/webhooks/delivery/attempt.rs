@@ -14,8 +14,9 @@ use serde::Serialize;
 use super::HTTP_TIMEOUT;
 use super::claim::Claimed;
 use crate::api::changes::ChangeRow;
+use crate::api::crud::{Lock, Stored};
 use crate::api::webhooks::ssrf::GuardedResolver;
-use crate::api::webhooks::{Webhook, decode_secret, load_any};
+use crate::api::webhooks::{Webhook, decode_secret};
 use crate::auth::policy::Authorized;
 use crate::error::{AppError, AppResult};
 use crate::http::Cursor;
@@ -218,7 +219,7 @@ async fn record(
 /// feed, by the system.
 async fn disable(conn: &mut AsyncPgConnection, id: uuid::Uuid, reason: &str) -> AppResult<()> {
     conn.transaction::<_, AppError, _>(async |conn| {
-        let before = load_any(conn, id, true).await?;
+        let before = Webhook::read(conn, id, Lock::ForUpdate).await?;
         let after: Webhook = diesel::update(webhook_subscriptions::table.find(id))
             .set((
                 webhook_subscriptions::active.eq(false),
