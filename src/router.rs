@@ -95,7 +95,16 @@ pub fn build_app(
         .wrap(security_headers())
         .wrap(from_fn(request_id::middleware))
         .wrap(from_fn(locale::middleware))
-        .wrap(Logger::new(request_id::LOG_FORMAT))
+        .wrap(Condition::new(
+            access_log_enabled(),
+            Logger::new(request_id::LOG_FORMAT),
+        ))
+}
+
+/// The access log builds its line's strings on every request even when its level is off, so
+/// it is only in the chain when the line will be written (`RUST_LOG` at `info` for it).
+fn access_log_enabled() -> bool {
+    log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info)
 }
 
 /// The route metadata the middlewares decide by, read once from the OpenAPI document.

@@ -131,12 +131,13 @@ fn invalid_cursor() -> AppError {
 
 /// A list query's page: `$query` (a boxed select) sorted by its key, limited to one row more
 /// than the page, and starting after the cursor. The key is `id` alone, or a time and `id`;
-/// or a sequence number, newest first (logs).
+/// or a sequence number, newest first (logs) or oldest first (a row's history).
 ///
 /// ```text
 /// let mut query = crate::keyset_page!(units::table.select(Unit::as_select()), page, units::id);
 /// let mut query = crate::keyset_page!(events::table.select(..), page, events::starts_at, events::id);
 /// let mut query = crate::keyset_page!(audit_log::table.select(..), page, newest first audit_log::id);
+/// let mut query = crate::keyset_page!(tally_history::table.select(..), page, oldest first tally_history::id);
 /// ```
 #[macro_export]
 macro_rules! keyset_page {
@@ -144,6 +145,13 @@ macro_rules! keyset_page {
         let mut query = $select.order($seq.desc()).limit($page.fetch()).into_boxed();
         if let Some(after) = &$page.after {
             query = query.filter($seq.lt(after.seq()?));
+        }
+        query
+    }};
+    ($select:expr, $page:expr, oldest first $seq:expr) => {{
+        let mut query = $select.order($seq).limit($page.fetch()).into_boxed();
+        if let Some(after) = &$page.after {
+            query = query.filter($seq.gt(after.seq()?));
         }
         query
     }};

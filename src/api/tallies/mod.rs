@@ -136,8 +136,7 @@ pub async fn create(
     let mut conn = state.conn().await?;
     let tally = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let draft = batch::read_item(String::new(), body.0);
-            let (auth, valid) = prepare_one(conn, &principal, draft, Source::Manual).await?;
+            let (auth, valid) = prepare_posted(conn, &principal, body.0).await?;
             let tally: Tally = diesel::insert_into(tallies::table)
                 .values((tallies::id.eq(Uuid::now_v7()), valid.changeset()))
                 .returning(Tally::as_returning())
@@ -175,8 +174,7 @@ pub async fn put_tally(
     let mut conn = state.conn().await?;
     let (tally, outcome) = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let draft = batch::read_item(String::new(), body.0);
-            let (auth, valid) = prepare_one(conn, &principal, draft, Source::Manual).await?;
+            let (auth, valid) = prepare_posted(conn, &principal, body.0).await?;
             let mut results = upsert(conn, &auth, vec![valid]).await?;
             Ok(results.remove(0))
         })
@@ -269,17 +267,23 @@ pub async fn history(
         .await
         .optional()?;
     exists.ok_or_else(AppError::not_found)?;
-    let mut query = tally_history::table
+    let selected = tally_history::table
         .filter(tally_history::tally_id.eq(*id))
-        .select(HistoryEntry::as_select())
-        .order(tally_history::id)
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(tally_history::id.gt(after.seq()?));
-    }
-    let rows = query.load(&mut conn).await?;
+        .select(HistoryEntry::as_select());
+    let rows = crate::keyset_page!(selected, page, oldest first tally_history::id)
+        .load(&mut conn)
+        .await?;
     Page::from_rows(rows, &page, |h: &HistoryEntry| Cursor::by_seq(h.id)).respond(&req)
+}
+
+/// The tally a POST or PUT body describes, as [`prepare_one`] finds it.
+async fn prepare_posted(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    body: serde_json::Value,
+) -> AppResult<(crate::auth::Authorized, ValidTally)> {
+    let draft = batch::read_item(String::new(), body);
+    prepare_one(conn, principal, draft, Source::Manual).await
 }
 
 /// Validates one tally and authorizes the caller for it.
