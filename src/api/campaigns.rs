@@ -196,17 +196,10 @@ impl Stored for Campaign {
         id_or_slug: String,
         lock: Lock,
     ) -> AppResult<Campaign> {
-        let selected = campaigns::table.select(Campaign::as_select());
-        Ok(match Uuid::parse_str(&id_or_slug) {
-            Ok(id) => {
-                let query = selected.filter(campaigns::id.eq(id));
-                crate::first_row!(query, conn, lock)
-            }
-            Err(_) => {
-                let query = selected.filter(campaigns::slug.eq(id_or_slug));
-                crate::first_row!(query, conn, lock)
-            }
-        })
+        let query = campaigns::table
+            .select(Campaign::as_select())
+            .filter(crate::api::shared::campaign_named(&id_or_slug));
+        Ok(crate::first_row!(query, conn, lock))
     }
 }
 

@@ -110,18 +110,24 @@ pub fn default_visibility() -> Visibility {
     Visibility::Public
 }
 
+/// The campaign a path names, by its id or by its slug.
+pub fn campaign_named(
+    id_or_slug: &str,
+) -> Box<dyn BoxableExpression<campaigns::table, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>>
+{
+    match Uuid::parse_str(id_or_slug) {
+        Ok(id) => Box::new(campaigns::id.eq(id)),
+        Err(_) => Box::new(campaigns::slug.eq(id_or_slug.to_owned())),
+    }
+}
+
 /// The id of the campaign a path names by its id or slug (404 if there is none).
 pub async fn campaign_id(conn: &mut AsyncPgConnection, id_or_slug: &str) -> AppResult<Uuid> {
-    let query = campaigns::table.select(campaigns::id);
-    Ok(match Uuid::parse_str(id_or_slug) {
-        Ok(id) => query.filter(campaigns::id.eq(id)).first(conn).await?,
-        Err(_) => {
-            query
-                .filter(campaigns::slug.eq(id_or_slug))
-                .first(conn)
-                .await?
-        }
-    })
+    Ok(campaigns::table
+        .select(campaigns::id)
+        .filter(campaign_named(id_or_slug))
+        .first(conn)
+        .await?)
 }
 
 /// The campaign must exist, and an area must be one of its areas when it lists any.
