@@ -17,11 +17,11 @@ pub async fn middleware(
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let res = next.call(req).await?;
     if let Some(metrics) = metrics {
-        let route =
-            super::route_info::matched_pattern(res.request()).unwrap_or_else(|| "unmatched".into());
+        let matched = super::route_info::matched(res.request());
+        let route = matched.as_ref().and_then(|m| m.pattern.as_deref());
         metrics.observe(
             res.request().method().as_str(),
-            &route,
+            route.unwrap_or("unmatched"),
             res.status().as_str(),
             started.elapsed().as_secs_f64(),
         );

@@ -28,10 +28,11 @@ pub struct RouteInfo {
     pub probe: bool,
 }
 
-/// The routes by (method, pattern), as `app_data` for the middlewares.
+/// The routes by pattern and method, as `app_data` for the middlewares (looked up by the
+/// matched pattern as it is, without copying it).
 #[derive(Debug, Default)]
 pub struct RouteTable {
-    routes: HashMap<(Method, String), RouteInfo>,
+    routes: HashMap<String, HashMap<Method, RouteInfo>>,
 }
 
 impl RouteTable {
@@ -53,7 +54,10 @@ impl RouteTable {
                     takes_credentials: CREDENTIAL_OPERATIONS.contains(&id),
                     probe: PROBE_OPERATIONS.contains(&id),
                 };
-                routes.insert((method, pattern.clone()), info);
+                routes
+                    .entry(pattern.clone())
+                    .or_insert_with(HashMap::new)
+                    .insert(method, info);
             }
         }
         RouteTable { routes }
@@ -75,8 +79,10 @@ impl RouteTable {
             req.method().clone()
         };
         let route = pattern
-            .as_ref()
-            .and_then(|pattern| self.routes.get(&(method, pattern.clone())).cloned());
+            .as_deref()
+            .and_then(|pattern| self.routes.get(pattern))
+            .and_then(|methods| methods.get(&method))
+            .copied();
         req.extensions_mut()
             .insert(Rc::new(Matched { pattern, route }));
         route
@@ -90,13 +96,10 @@ pub struct Matched {
     pub route: Option<RouteInfo>,
 }
 
-/// The pattern a handled request matched, as found by [`RouteTable::lookup`] before it was
-/// handled.
-pub fn matched_pattern(req: &HttpRequest) -> Option<String> {
-    match req.extensions().get::<Rc<Matched>>() {
-        Some(found) => found.pattern.clone(),
-        None => req.match_pattern(),
-    }
+/// The route a handled request matched, as found by [`RouteTable::lookup`] before it was
+/// handled (the rate limiter looks up every request).
+pub fn matched(req: &HttpRequest) -> Option<Rc<Matched>> {
+    req.extensions().get::<Rc<Matched>>().cloned()
 }
 
 fn takes_idempotency_key(op: &Operation) -> bool {
