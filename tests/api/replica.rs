@@ -18,8 +18,7 @@ const STATUS_TIMEOUT: Duration = Duration::from_secs(20);
 async fn app_on(replica: &Replica, max_lag_ms: u64) -> (TestApp, ProbeHandle, String, Uuid) {
     let app = TestApp::spawn_with(|config| {
         let primary = config.database_url.clone().unwrap();
-        let dbname = primary.rsplit('/').next().unwrap().to_string();
-        config.database_read_url = Some(replica.url(&dbname));
+        config.database_read_url = Some(replica.url(crate::common::dbname_of(&primary)));
         config.read_max_lag_ms = max_lag_ms;
     })
     .await;

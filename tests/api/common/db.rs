@@ -10,6 +10,21 @@ use uuid::Uuid;
 
 use super::app::{EmbeddedCluster, migrate};
 
+/// The database a [`database_url`] names (in either of its forms: a URL, or the embedded
+/// cluster's `key=value` string).
+pub fn dbname_of(url: &str) -> &str {
+    match url
+        .split_whitespace()
+        .find_map(|kv| kv.strip_prefix("dbname="))
+    {
+        Some(name) => name,
+        None => {
+            let path = url.split('?').next().unwrap_or(url);
+            path.rsplit('/').next().unwrap_or(path)
+        }
+    }
+}
+
 /// Connection string of a database on the test server.
 pub fn database_url(dbname: &str) -> String {
     let admin = admin_url();

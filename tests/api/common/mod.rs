@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 pub use app::*;
 pub use builders::*;
-pub use db::{database_url, empty_database, fresh_database};
+pub use db::{database_url, dbname_of, empty_database, fresh_database};
 pub use snapshot::assert_redacted_snapshot;
 
 /// Merges `fields` into `base` (a fixture with a few changes).

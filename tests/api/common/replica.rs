@@ -46,7 +46,12 @@ pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
 pub async fn shared() -> &'static Replica {
     static REPLICA: tokio::sync::OnceCell<Replica> = tokio::sync::OnceCell::const_new();
     let replica = REPLICA
-        .get_or_init(|| async { tokio::task::spawn_blocking(Replica::create).await.unwrap() })
+        .get_or_init(|| async {
+            let settings = settings_of_primary().await;
+            tokio::task::spawn_blocking(move || Replica::create(&settings))
+                .await
+                .unwrap()
+        })
         .await;
     // A test that failed half-way may have left it stopped or paused.
     replica.start().await;
@@ -56,8 +61,34 @@ pub async fn shared() -> &'static Replica {
     replica
 }
 
+/// The settings a hot standby must have at least as high as its primary's (the embedded test
+/// cluster runs with `max_connections = 200`; a standby with the default 100 refuses to start),
+/// as configuration lines.
+async fn settings_of_primary() -> String {
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        setting: String,
+    }
+    let mut conn = AsyncPgConnection::establish(admin_url()).await.unwrap();
+    let settings: Vec<Setting> = diesel::sql_query(
+        "SELECT name, setting FROM pg_settings WHERE name IN ('max_connections', \
+         'max_worker_processes', 'max_wal_senders', 'max_prepared_transactions', \
+         'max_locks_per_transaction')",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    settings
+        .iter()
+        .map(|s| format!("{} = {}\n", s.name, s.setting))
+        .collect()
+}
+
 impl Replica {
-    fn create() -> Replica {
+    fn create(primary_settings: &str) -> Replica {
         let run_as = unprivileged_user();
         remove_stale_dirs();
         let base = if Path::new("/dev/shm").is_dir() {
@@ -90,8 +121,9 @@ impl Replica {
         }
         assert!(ok, "pg_basebackup failed: {err}");
         // The machine's cluster keeps its configuration in /etc: the copy needs its own.
+        let config = format!("hot_standby = on\n{primary_settings}");
         for (file, text) in [
-            ("postgresql.conf", "hot_standby = on\n"),
+            ("postgresql.conf", config.as_str()),
             (
                 "pg_hba.conf",
                 "local all all trust\nhost all all 127.0.0.1/32 trust\n",
