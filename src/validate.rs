@@ -46,6 +46,15 @@ impl Checks {
         }
     }
 
+    /// A time this API stores (see [`plausible_time`]).
+    pub fn time(&mut self, field: &str, t: &chrono::DateTime<chrono::Utc>) {
+        self.check(
+            plausible_time(t),
+            field,
+            "must be between the years 1990 and 2100",
+        );
+    }
+
     /// Required text: not blank, at most `max` characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize) {
         if value.trim().is_empty() {

@@ -17,7 +17,7 @@ use crate::auth::Subject;
 use crate::error::AppResult;
 use crate::journal::{Entity, Entry, Journaled, RowKey};
 use crate::schema::{event_tombstones, events};
-use crate::validate::{Checks, plausible_time};
+use crate::validate::Checks;
 
 pub use crate::vocabulary::EventKind;
 
@@ -77,16 +77,8 @@ impl EventInput {
         area_changed: bool,
     ) -> AppResult<Self> {
         let mut c = Checks::new();
-        c.check(
-            plausible_time(&self.starts_at),
-            "starts_at",
-            "must be between the years 1990 and 2100",
-        );
-        c.check(
-            plausible_time(&self.ends_at),
-            "ends_at",
-            "must be between the years 1990 and 2100",
-        );
+        c.time("starts_at", &self.starts_at);
+        c.time("ends_at", &self.ends_at);
         c.text("title", &self.title, 200);
         c.opt_text("summary", self.summary.as_deref(), 500);
         c.opt_text("description", self.description.as_deref(), 20000);

@@ -15,7 +15,7 @@ use crate::auth::{Principal, Subject};
 use crate::error::AppResult;
 use crate::journal::{Entity, Journaled, RowKey};
 use crate::schema::media_reports;
-use crate::validate::{Checks, plausible_time};
+use crate::validate::Checks;
 
 pub use crate::vocabulary::Medium;
 
@@ -66,11 +66,7 @@ impl MediaReportInput {
 
     pub(super) async fn validate(self, conn: &mut AsyncPgConnection) -> AppResult<Self> {
         let mut c = Checks::new();
-        c.check(
-            plausible_time(&self.published_at),
-            "published_at",
-            "must be between the years 1990 and 2100",
-        );
+        c.time("published_at", &self.published_at);
         c.text("title", &self.title, 300);
         c.opt_text("outlet_name", self.outlet_name.as_deref(), 200);
         c.check(

@@ -89,6 +89,22 @@ pub(super) fn table(caption: &str, head: &[&str], rows: Vec<Vec<Cell>>) -> Block
     })
 }
 
+/// A table of counts by label, closed by their total (合计).
+pub(super) fn counts_table<K: Copy>(
+    caption: &str,
+    head: &[&str],
+    counts: &std::collections::BTreeMap<K, i64>,
+    label: fn(K) -> &'static str,
+    total: i64,
+) -> Block {
+    let mut rows: Vec<Vec<Cell>> = counts
+        .iter()
+        .map(|(k, n)| vec![text(label(*k)), num(n)])
+        .collect();
+    rows.push(vec![text("合计"), num(total)]);
+    table(caption, head, rows)
+}
+
 pub(super) fn chart(title: &str, bars: impl IntoIterator<Item = (String, i64)>) -> Block {
     Block::Chart(Chart {
         title: title.into(),

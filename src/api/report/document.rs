@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::block::{Block, Cell, bold, chart, joined, num, ordinal, para, plain, table, text};
+use super::block::{
+    Block, Cell, bold, chart, counts_table, joined, num, ordinal, para, plain, table, text,
+};
 use super::model::{
     Body, EventItem, Report, body_kind_label, category_label, date_range_zh, date_zh, kind_label,
     medium_label, percent, role_label, subject_label,
@@ -178,13 +180,13 @@ fn publicity(r: &Report, out: &mut Vec<Block>) {
         t += &format!("，其中{}", parts.join("、"));
     }
     out.push(para(t + "。"));
-    let mut rows: Vec<Vec<Cell>> = m
-        .by_medium
-        .iter()
-        .map(|(k, n)| vec![text(medium_label(*k)), num(n)])
-        .collect();
-    rows.push(vec![text("合计"), num(m.total)]);
-    out.push(table("表3　媒体报道", &["媒体", "篇数"], rows));
+    out.push(counts_table(
+        "表3　媒体报道",
+        &["媒体", "篇数"],
+        &m.by_medium,
+        medium_label,
+        m.total,
+    ));
     out.push(chart(
         "媒体报道（篇）",
         m.by_medium
@@ -240,13 +242,13 @@ fn activities(r: &Report, out: &mut Vec<Block>) {
         spans.push(plain("。"));
         out.push(Block::Para(spans));
     }
-    let mut rows: Vec<Vec<Cell>> = e
-        .by_kind
-        .iter()
-        .map(|(k, n)| vec![text(kind_label(*k)), num(n)])
-        .collect();
-    rows.push(vec![text("合计"), num(e.total)]);
-    out.push(table("表4　活动类别", &["类别", "项数"], rows));
+    out.push(counts_table(
+        "表4　活动类别",
+        &["类别", "项数"],
+        &e.by_kind,
+        kind_label,
+        e.total,
+    ));
     out.push(chart(
         "各类活动（项）",
         e.by_kind

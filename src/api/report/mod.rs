@@ -91,9 +91,17 @@ impl Format {
 }
 
 /// One handler per format: the same steps, its own operation in the spec (each format has its
-/// own media type and headers to document).
+/// own media type and headers to document). `download` adds the `Content-Disposition` header
+/// of the formats saved as files.
 macro_rules! report_handler {
-    ($(#[$doc:meta])* $name:ident, $path:tt, $operation_id:tt, $format:expr, responses($($ok:tt)*)) => {
+    ($(#[$doc:meta])* $name:ident, $path:tt, $operation_id:tt, $format:expr,
+        $description:tt, $content_type:tt, download) => {
+        report_handler!($(#[$doc])* $name, $path, $operation_id, $format, $description,
+            $content_type, ("Content-Disposition" = String,
+                description = "`attachment` with the title as `filename*`"));
+    };
+    ($(#[$doc:meta])* $name:ident, $path:tt, $operation_id:tt, $format:expr,
+        $description:tt, $content_type:tt $(, $header:tt)?) => {
         $(#[$doc])*
         #[utoipa::path(
             tag = "campaigns",
@@ -101,7 +109,10 @@ macro_rules! report_handler {
             params(("id" = String, Path, description = "Campaign id or slug")),
             security((), ("bearer" = [])),
             responses(
-                $($ok)*,
+                (status = 200, description = $description, content_type = $content_type,
+                    body = String, headers(
+                        ("ETag" = String, description = "Changes whenever the report's content does")
+                        $(, $header)?)),
                 (status = 304, description = "Not modified: `If-None-Match` matches the `ETag`")
             )
         )]
@@ -127,11 +138,8 @@ report_handler! {
     ///
     /// Roles: anyone, including anonymous callers (who get the public edition).
     report_docx, "/campaigns/{id}/report.docx", "getCampaignReportDocx", Format::Docx,
-    responses((status = 200, description = "The report, as a download named after its title",
-        content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        body = String, headers(
-            ("ETag" = String, description = "Changes whenever the report's content does"),
-            ("Content-Disposition" = String, description = "`attachment` with the title as `filename*`"))))
+    "The report, as a download named after its title",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document", download
 }
 
 report_handler! {
@@ -143,11 +151,8 @@ report_handler! {
     ///
     /// Roles: anyone, including anonymous callers (who get the public edition).
     report_xlsx, "/campaigns/{id}/report.xlsx", "getCampaignReportXlsx", Format::Xlsx,
-    responses((status = 200, description = "The figures and lists, as a download named after the title",
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        body = String, headers(
-            ("ETag" = String, description = "Changes whenever the report's content does"),
-            ("Content-Disposition" = String, description = "`attachment` with the title as `filename*`"))))
+    "The figures and lists, as a download named after the title",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", download
 }
 
 report_handler! {
@@ -158,10 +163,8 @@ report_handler! {
     ///
     /// Roles: anyone, including anonymous callers (who get the public edition).
     report_html, "/campaigns/{id}/report.html", "getCampaignReportHtml", Format::Html,
-    responses((status = 200, description = "The report as an HTML page", content_type = "text/html",
-        body = String, headers(
-            ("ETag" = String, description = "Changes whenever the report's content does"),
-            ("Content-Security-Policy" = String, description = "Allows the page's inline style, nothing else"))))
+    "The report as an HTML page", "text/html",
+    ("Content-Security-Policy" = String, description = "Allows the page's inline style, nothing else")
 }
 
 report_handler! {
@@ -171,9 +174,7 @@ report_handler! {
     ///
     /// Roles: anyone, including anonymous callers (who get the public edition).
     report_markdown, "/campaigns/{id}/report.md", "getCampaignReportMarkdown", Format::Markdown,
-    responses((status = 200, description = "The report as Markdown", content_type = "text/markdown",
-        body = String, headers(
-            ("ETag" = String, description = "Changes whenever the report's content does"))))
+    "The report as Markdown", "text/markdown"
 }
 
 async fn respond(

@@ -17,7 +17,7 @@ use crate::auth::Subject;
 use crate::error::AppResult;
 use crate::journal::{Entity, Journaled, RowKey};
 use crate::schema::trainings;
-use crate::validate::{Checks, plausible_time};
+use crate::validate::Checks;
 
 pub use crate::vocabulary::TrainingSubject;
 
@@ -74,16 +74,8 @@ pub struct TrainingInput {
 impl TrainingInput {
     pub(super) async fn validate(self, conn: &mut AsyncPgConnection) -> AppResult<Self> {
         let mut c = Checks::new();
-        c.check(
-            plausible_time(&self.starts_at),
-            "starts_at",
-            "must be between the years 1990 and 2100",
-        );
-        c.check(
-            plausible_time(&self.ends_at),
-            "ends_at",
-            "must be between the years 1990 and 2100",
-        );
+        c.time("starts_at", &self.starts_at);
+        c.time("ends_at", &self.ends_at);
         c.text("title", &self.title, 200);
         Venue::check(self.venue.as_ref(), &mut c);
         c.check(
