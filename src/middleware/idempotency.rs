@@ -7,14 +7,17 @@
 //! leaves nothing behind, and its retry simply runs again. After the write, this middleware
 //! stores the answer on the row; the same key and body from the same token then replays it
 //! (`Idempotent-Replayed: true`), another body is a 422, and a duplicate that arrives while
-//! the first has committed but not yet stored its answer is a 409. A duplicate that races the
-//! first waits on the key's row inside its own transaction and then fails, and is answered
+//! the first has committed but not yet stored its answer is a 409. So is a duplicate that
+//! arrives while the first is still running in this process ([`KeysInFlight`]): it is refused
+//! at once rather than queued behind it. A duplicate sent to another process meanwhile waits
+//! on the key's row inside its own transaction, fails once the first commits, and is answered
 //! from the first one's row.
 //!
 //! Requests that wrote nothing but were refused (a 4xx other than 401/409/429) are stored too,
 //! after the fact: the same request would be refused the same way. Keys live 24 hours.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -88,6 +91,13 @@ pub async fn middleware(
         Ok(Some(answer)) => return Ok(req.into_response(answer)),
         Err(e) => return Ok(req.into_response(e.error_response())),
     }
+    // Held until the answer is stored (or the request is dropped).
+    let Some(_running) = req
+        .app_data::<web::Data<KeysInFlight>>()
+        .and_then(|keys| KeysInFlight::enter(keys, &ticket))
+    else {
+        return Ok(req.into_response(in_progress().error_response()));
+    };
     principal.idempotency = Some(ticket.clone());
     req.extensions_mut().insert(principal);
 
@@ -132,6 +142,35 @@ pub async fn middleware(
         req,
         head.set_body(BoxBody::new(bytes)),
     ))
+}
+
+/// The keys (with their credentials' scope) of the requests this process is running.
+#[derive(Debug, Default)]
+pub struct KeysInFlight(Mutex<HashSet<(String, String)>>);
+
+impl KeysInFlight {
+    /// Marks the ticket's key as running, unless it already is.
+    fn enter(keys: &web::Data<Self>, ticket: &Ticket) -> Option<Running> {
+        let id = (ticket.scope.clone(), ticket.key.clone());
+        let mut running = keys.0.lock().unwrap_or_else(PoisonError::into_inner);
+        running.insert(id.clone()).then(|| Running {
+            keys: keys.clone(),
+            id,
+        })
+    }
+}
+
+/// A key marked running; unmarked when dropped.
+struct Running {
+    keys: web::Data<KeysInFlight>,
+    id: (String, String),
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut keys = self.keys.0.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.remove(&self.id);
+    }
 }
 
 fn is_sane(key: &str) -> bool {

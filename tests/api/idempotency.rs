@@ -138,6 +138,83 @@ async fn twenty_concurrent_identical_requests_create_one_row() {
     assert_eq!(res.header("idempotent-replayed").as_deref(), Some("true"));
 }
 
+/// How many of the database's sessions are waiting for a lock another one holds.
+async fn sessions_waiting_on_a_lock(conn: &mut crate::common::DbConn) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = "SELECT count(*) AS n FROM pg_stat_activity \
+               WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    let n: N = diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql), conn)
+        .await
+        .unwrap();
+    n.n
+}
+
+#[actix_web::test]
+async fn a_duplicate_of_a_request_still_running_is_a_409_at_once() {
+    use diesel_async::RunQueryDsl;
+
+    let app = TestApp::spawn().await;
+    let body = json!({"name": "高州市老年大学", "kind": "school"});
+    // Another session inserts the same name and keeps its transaction open, so the first
+    // request's insert waits on it (a unique name) and the request stays running.
+    let mut holder = app.conn().await;
+    for sql in [
+        "BEGIN",
+        "INSERT INTO units (id, name, kind) VALUES (gen_random_uuid(), '高州市老年大学', 'school')",
+    ] {
+        diesel::sql_query(sql).execute(&mut holder).await.unwrap();
+    }
+    let send = || {
+        app.post("/api/v1/units")
+            .admin()
+            .header("Idempotency-Key", "slow")
+            .json(body.clone())
+            .send()
+    };
+    let duplicate = async {
+        let mut watcher = app.conn().await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while sessions_waiting_on_a_lock(&mut watcher).await == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the first request never blocked"
+            );
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let res = send().await;
+        diesel::sql_query("ROLLBACK")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        res
+    };
+    let (first, duplicate) = futures_util::future::join(send(), duplicate).await;
+    // Refused while the first was running, not queued behind it.
+    duplicate.problem(409);
+    assert!(duplicate.header("idempotent-replayed").is_none());
+    assert!(
+        duplicate.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("still being processed")
+    );
+    assert_eq!(duplicate.header("retry-after").as_deref(), Some("1"));
+    assert_eq!(first.status, 201, "{}", first.text());
+    // Once it is done, the same request replays its answer.
+    let replay = send().await;
+    assert_eq!(replay.status, 201);
+    assert_eq!(
+        replay.header("idempotent-replayed").as_deref(),
+        Some("true")
+    );
+    assert_eq!(replay.json()["id"], first.json()["id"]);
+    assert_eq!(unit_count(&app).await, 1);
+}
+
 #[actix_web::test]
 async fn keys_expire_after_a_day() {
     use crate::common::schema::idempotency_keys;
