@@ -272,7 +272,7 @@ fn add_to_operation(op: &mut Operation, method: &str) {
         // Unique clashes, rows still referred to, or the same Idempotency-Key still running.
         add("409", "Conflict");
     }
-    if matches!(method, "put" | "patch" | "delete") && has_path {
+    if honours_if_match(method, has_path) {
         add("412", "PreconditionFailed");
     }
     if has_body {
@@ -284,6 +284,11 @@ fn add_to_operation(op: &mut Operation, method: &str) {
     }
     add("429", "TooManyRequests");
     add("503", "ServiceUnavailable");
+}
+
+/// Writes to one row: by its path, or by what the body names (`PUT /tallies`, by natural key).
+fn honours_if_match(method: &str, has_path: bool) -> bool {
+    method == "put" || (matches!(method, "patch" | "delete") && has_path)
 }
 
 /// POSTs whose answer holds a secret shown once: an `Idempotency-Key` is not replayed there.
@@ -327,7 +332,7 @@ fn add_header_params(op: &mut Operation, method: &str, has_path: bool) {
                 .pattern(Some("^[\\x20-\\x7E]+$")),
         );
     }
-    if matches!(method, "put" | "patch" | "delete") && has_path {
+    if honours_if_match(method, has_path) {
         header(
             "If-Match",
             "The `ETag` the change is based on: a stale one is refused with 412 and nothing changes.",

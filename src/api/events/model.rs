@@ -65,6 +65,7 @@ pub struct EventInput {
     pub tags: Vec<String>,
     /// One of the week's highlights (亮点), named in the year's report.
     #[serde(default)]
+    #[schema(default = false)]
     pub highlight: bool,
 }
 

@@ -44,7 +44,8 @@ pub struct MediaReportInput {
     pub title: String,
     #[schema(
         example = "https://www.gaozhou.gov.cn/news/2014/10/19/lifelong-learning-week",
-        max_length = 2000
+        max_length = 2000,
+        pattern = "^https?://"
     )]
     pub url: Option<String>,
     pub published_at: DateTime<Utc>,

@@ -122,8 +122,10 @@ async fn compute(
     let mut by_child: BTreeMap<String, Figures> = BTreeMap::new();
     for ((_, region_code), figures) in found.iter().zip(&per_campaign) {
         total.add(figures);
-        if child_len > 0 {
-            let child = child_of(region_code.as_deref().unwrap_or_default(), child_len);
+        let child = child_of(region_code.as_deref().unwrap_or_default(), child_len);
+        // A campaign of the region itself (a province-wide week) is in the total, under no
+        // next-level division.
+        if child_len > 0 && child != code {
             by_child.entry(child).or_default().add(figures);
         }
     }

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::draft::TallyDraft;
 use super::model::{MAX_BATCH, Source, TallyInput};
 use super::upsert::{BatchResult, Ingest};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, MAX_FIELD_ERRORS};
 use crate::http::body::read_json;
 
 /// The body of `POST /tallies/batch`.
@@ -30,6 +30,9 @@ pub struct BatchInput {
     /// answer (`items[3].count`).
     #[schema(value_type = Vec<TallyInput>, min_items = 1, max_items = 5000)]
     pub items: Vec<Value>,
+    /// Keys beside `items`, which are refused (with every bad item, in the same answer).
+    #[schema(ignore)]
+    pub unknown: Vec<String>,
 }
 
 /// Upserts many tallies in one transaction: all land or none. Every bad item and field is
@@ -63,7 +66,14 @@ pub async fn batch(
         .enumerate()
         .map(|(i, item)| read_item(format!("items[{i}]"), item))
         .collect();
-    ingest.apply(&req, drafts, Source::Script, &[]).await
+    let unknown = body
+        .unknown
+        .into_iter()
+        .map(|key| FieldError::new(key, "unknown field"))
+        .collect();
+    ingest
+        .apply(&req, unknown, drafts, Source::Script, &[])
+        .await
 }
 
 /// The fields of a tally, as clients name them.
@@ -86,11 +96,7 @@ pub fn read_item(label: String, item: Value) -> TallyDraft {
     use Presence::{Optional, Required};
     let mut draft = TallyDraft::new(label);
     let Value::Object(mut fields) = item else {
-        let label = draft.label_or_body();
-        draft.errors.push(FieldError::new(
-            label,
-            format!("must be a tally object, not {}", kind_of(&item)),
-        ));
+        draft.unreadable_row(format!("must be a tally object, not {}", kind_of(&item)));
         return draft;
     };
     for name in fields.keys() {
@@ -217,21 +223,23 @@ impl<'de> Visitor<'de> for BatchVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<BatchInput, A::Error> {
-        // An unknown key fails while the key is read, so the error names it.
-        #[derive(Deserialize)]
-        #[serde(field_identifier, rename_all = "snake_case")]
-        enum Field {
-            Items,
-        }
         let mut items = None;
-        while let Some(Field::Items) = map.next_key::<Field>()? {
-            if items.is_some() {
+        let mut unknown = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key != "items" {
+                // Named in the answer beside the items' errors (no more than it lists).
+                if unknown.len() <= MAX_FIELD_ERRORS {
+                    unknown.push(key);
+                }
+                map.next_value::<de::IgnoredAny>()?;
+            } else if items.is_some() {
                 return Err(de::Error::duplicate_field("items"));
+            } else {
+                items = Some(map.next_value_seed(BoundedItems)?);
             }
-            items = Some(map.next_value_seed(BoundedItems)?);
         }
         let items = items.ok_or_else(|| de::Error::missing_field("items"))?;
-        Ok(BatchInput { items })
+        Ok(BatchInput { items, unknown })
     }
 }
 

@@ -36,6 +36,8 @@ pub struct TallyDraft {
     pub errors: Vec<FieldError>,
     /// The names of those fields (so checks that depend on them stay quiet).
     unreadable: Vec<&'static str>,
+    /// No field could be read: the row was not an object, or a CSV line of the wrong length.
+    unreadable_row: bool,
 }
 
 impl TallyDraft {
@@ -73,8 +75,16 @@ impl TallyDraft {
         self.unreadable.push(name);
     }
 
+    /// Records that the row could not be read at all: its one error, and no checks of the
+    /// fields it could not have.
+    pub fn unreadable_row(&mut self, message: impl Into<String>) {
+        self.errors
+            .push(FieldError::new(self.label_or_body(), message));
+        self.unreadable_row = true;
+    }
+
     fn readable(&self, name: &str) -> bool {
-        !self.unreadable.contains(&name)
+        !self.unreadable_row && !self.unreadable.contains(&name)
     }
 
     /// The row itself, for errors about no one field.
@@ -217,19 +227,22 @@ where
 
 /// Validates tallies in bulk: what could not be read, shape, references (one query per
 /// table), the campaign agreeing with the event or training, and no natural key twice.
-/// Reports every bad row and field at once (up to the cap of a problem's `errors`).
+/// Reports every bad row and field at once (up to the cap of a problem's `errors`), after
+/// `found`: the problems of the request beside its rows.
 ///
 /// On success there is exactly one valid tally per draft, in input order: nothing is
 /// dropped silently.
 pub async fn prepare(
     conn: &mut AsyncPgConnection,
     principal: &Principal,
+    found: Vec<FieldError>,
     drafts: Vec<TallyDraft>,
     default_source: Source,
 ) -> AppResult<Vec<ValidTally>> {
     let input_len = drafts.len();
     let refs = References::load(conn, &drafts).await?;
     let mut c = Checks::new();
+    c.extend(found);
     let mut seen: HashMap<NaturalKey, String> = HashMap::new();
     let mut valid = Vec::with_capacity(drafts.len());
     for t in drafts {

@@ -118,7 +118,7 @@ pub async fn import(
         parse(&mut conn, &text).await?
     };
     ingest
-        .apply(&req, file.drafts, Source::Import, &file.lines)
+        .apply(&req, file.found, file.drafts, Source::Import, &file.lines)
         .await
 }
 
@@ -140,10 +140,12 @@ fn decode(bytes: &[u8]) -> AppResult<Cow<'_, str>> {
 }
 
 /// A data row's non-empty cells by column, or why the row could not be split into them.
-type Record = Result<HashMap<Column, String>, FieldError>;
+type Record = Result<HashMap<Column, String>, String>;
 
 /// A file's rows as drafts, with the CSV line each came from.
 struct ParsedFile {
+    /// The header's problems, refused with the rows'.
+    found: Vec<FieldError>,
     drafts: Vec<TallyDraft>,
     lines: Vec<u64>,
 }
@@ -160,9 +162,11 @@ async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<ParsedFile
         .headers()
         .map_err(|e| AppError::bad_request(format!("cannot read the CSV header: {e}")))?
         .clone();
-    let columns = read_header(&headers)?;
+    let (columns, found) = read_header(&headers)?;
 
+    // Only for stopping early, once there are more problems than an answer lists.
     let mut checks = Checks::new();
+    checks.extend(found.iter().cloned());
     let mut records = Vec::new();
     let mut lines = LineCounter::default();
     for record in reader.records() {
@@ -181,21 +185,19 @@ async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<ParsedFile
             ));
         }
         if record.len() != columns.len() {
-            let error = FieldError::new(
-                format!("line[{line}]"),
-                format!(
-                    "line {line} has {} cells, the header {}",
-                    record.len(),
-                    columns.len()
-                ),
+            let message = format!(
+                "line {line} has {} cells, the header {}",
+                record.len(),
+                columns.len()
             );
-            checks.extend([error.clone()]);
-            records.push((line, Err(error)));
+            checks.fail(&format!("line[{line}]"), message.clone());
+            records.push((line, Err(message)));
         } else {
+            // Cells under a column refused in the header are not read.
             let cells: HashMap<Column, String> = columns
                 .iter()
-                .copied()
-                .zip(record.iter().map(str::to_string))
+                .zip(record.iter())
+                .filter_map(|(column, v)| Some(((*column)?, v.to_string())))
                 .filter(|(_, v)| !v.is_empty())
                 .collect();
             records.push((line, Ok(cells)));
@@ -209,6 +211,7 @@ async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<ParsedFile
     }
     let unit_names = resolve_unit_names(conn, &records).await?;
     let mut file = ParsedFile {
+        found,
         drafts: Vec::with_capacity(records.len()),
         lines: Vec::with_capacity(records.len()),
     };
@@ -216,7 +219,7 @@ async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<ParsedFile
         let mut draft = TallyDraft::new(format!("line[{line}]"));
         match cells {
             Ok(cells) => read_row(&mut draft, line, &cells, &unit_names),
-            Err(misshapen) => draft.errors.push(misshapen),
+            Err(misshapen) => draft.unreadable_row(misshapen),
         }
         file.drafts.push(draft);
         file.lines.push(line);
@@ -224,42 +227,52 @@ async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<ParsedFile
     Ok(file)
 }
 
-/// The columns, in order; 422 naming every unknown, repeated or missing one.
-fn read_header(headers: &csv::StringRecord) -> AppResult<Vec<Column>> {
-    let mut columns: Vec<Column> = Vec::new();
+/// The columns, in order (`None` for one refused), and an error for each unknown or repeated
+/// one: the rows are still read, so one answer names them too. A missing required column is a
+/// 422 at once (every row would lack it).
+fn read_header(headers: &csv::StringRecord) -> AppResult<(Vec<Option<Column>>, Vec<FieldError>)> {
+    let mut columns: Vec<Option<Column>> = Vec::new();
     let mut checks = Checks::new();
     for (i, name) in headers.iter().enumerate() {
         let key = name.trim_start_matches('\u{feff}').trim().to_lowercase();
-        match HEADERS.iter().find(|(h, _)| *h == key) {
-            Some((_, col)) if columns.contains(col) => checks.fail(
-                &format!("header[{i}]"),
-                format!("column `{name}` appears twice"),
-            ),
-            Some((_, col)) => columns.push(*col),
-            None => checks.fail(&format!("header[{i}]"), format!("unknown column `{name}`")),
-        }
-        if checks.is_full() {
-            break;
-        }
+        let column = match HEADERS.iter().find(|(h, _)| *h == key) {
+            Some((_, col)) if columns.contains(&Some(*col)) => {
+                let message = format!("column `{name}` appears twice");
+                checks.fail(&format!("header[{i}]"), message);
+                None
+            }
+            Some((_, col)) => Some(*col),
+            None => {
+                checks.fail(&format!("header[{i}]"), format!("unknown column `{name}`"));
+                None
+            }
+        };
+        columns.push(column);
     }
+    let found = checks.into_errors();
+    let mut checks = Checks::new();
     for (required, label) in [
         (Column::Category, "category/类别"),
         (Column::Measure, "measure/口径"),
         (Column::Count, "count/人数"),
         (Column::TallyDate, "tally_date/日期"),
     ] {
-        if !columns.contains(&required) {
+        if !columns.contains(&Some(required)) {
             checks.fail("header", format!("column {label} is required"));
         }
     }
-    if !columns.contains(&Column::EventId) && !columns.contains(&Column::TrainingId) {
+    if !columns.contains(&Some(Column::EventId)) && !columns.contains(&Some(Column::TrainingId)) {
         checks.fail(
             "header",
             "an event_id/活动 or training_id/培训 column is required",
         );
     }
-    checks.finish()?;
-    Ok(columns)
+    if !checks.is_empty() {
+        let mut all = found;
+        all.extend(checks.into_errors());
+        return Err(AppError::validation(all));
+    }
+    Ok((columns, found))
 }
 
 /// Reads one row's cells into `draft`: each cell that parses, an error for each that does not.

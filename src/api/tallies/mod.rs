@@ -153,6 +153,10 @@ pub async fn create(
 /// Create or replace the tally with this natural key: 201 when created, 200 when replaced or
 /// unchanged. Re-sending the same tally changes nothing and adds no history.
 ///
+/// With `If-Match`, only the tally with this natural key as the client last read it is
+/// replaced: 412 when it changed meanwhile, or when there is none (`If-Match: *` replaces
+/// whatever is there, but creates nothing).
+///
 /// Roles: admin; editor or reporter of the reporting unit.
 #[utoipa::path(
     tag = "tallies",
@@ -169,12 +173,18 @@ pub async fn put_tally(
     req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
+    if_match: IfMatch,
     body: JsonBody<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
     let mut conn = state.conn().await?;
     let (tally, outcome) = conn
         .transaction::<_, AppError, _>(async move |conn| {
             let (auth, valid) = prepare_posted(conn, &principal, body.0).await?;
+            if !if_match.is_empty() {
+                let current = Tally::lock_by_key(conn, &valid).await?;
+                let current = current.ok_or_else(AppError::precondition_failed)?;
+                if_match.check(&current)?;
+            }
             let mut results = upsert(conn, &auth, vec![valid]).await?;
             Ok(results.remove(0))
         })
@@ -299,7 +309,7 @@ async fn prepare_one(
         Subject::Tally,
         &[draft.reporting_unit_id.or(principal.unit_id)],
     )?;
-    let mut prepared = prepare(conn, principal, vec![draft], default_source).await?;
+    let mut prepared = prepare(conn, principal, Vec::new(), vec![draft], default_source).await?;
     let valid = prepared.remove(0);
     let auth = authorize(principal, Subject::Tally, &[Some(valid.reporting_unit_id)])?;
     Ok((auth, valid))

@@ -95,6 +95,27 @@ impl Journaled for Tally {
 
 crate::stored_by_id!(Tally, tallies);
 
+impl Tally {
+    /// The tally with `valid`'s natural key, if any, locked for the rest of the transaction.
+    pub(super) async fn lock_by_key(
+        conn: &mut AsyncPgConnection,
+        valid: &super::ValidTally,
+    ) -> AppResult<Option<Tally>> {
+        let (subject, category, measure, tally_date, reporting_unit) = valid.key();
+        Ok(tallies::table
+            .filter(tallies::subject_id.eq(subject))
+            .filter(tallies::category.eq(category))
+            .filter(tallies::measure.eq(measure))
+            .filter(tallies::tally_date.eq(tally_date))
+            .filter(tallies::reporting_unit_id.eq(reporting_unit))
+            .select(Tally::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?)
+    }
+}
+
 impl Resource for Tally {
     const SUBJECT: Subject = Subject::Tally;
 

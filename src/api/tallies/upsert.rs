@@ -306,10 +306,12 @@ impl FromRequest for Ingest {
 
 impl Ingest {
     /// [`apply_many`], answered with every row's outcome (`lines`: each row's CSV line, or
-    /// empty for a JSON batch).
+    /// empty for a JSON batch). `found`: what is wrong with the request beside its rows
+    /// (an unknown key, a CSV column), refused together with every bad row.
     pub(super) async fn apply(
         &self,
         req: &HttpRequest,
+        found: Vec<FieldError>,
         drafts: Vec<TallyDraft>,
         default_source: Source,
         lines: &[u64],
@@ -319,7 +321,7 @@ impl Ingest {
             turns,
             principal,
         } = self;
-        let outcomes = apply_many(state, turns, principal, drafts, default_source).await?;
+        let outcomes = apply_many(state, turns, principal, found, drafts, default_source).await?;
         json_ok(req, &BatchResult::from_outcomes(&outcomes, lines))
     }
 }
@@ -329,6 +331,7 @@ async fn apply_many(
     state: &AppState,
     turns: &BulkIngest,
     principal: &Principal,
+    found: Vec<FieldError>,
     drafts: Vec<TallyDraft>,
     default_source: Source,
 ) -> AppResult<Vec<(Tally, Outcome)>> {
@@ -340,7 +343,7 @@ async fn apply_many(
     let mut conn = state.conn().await?;
     let outcomes = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let valid = prepare(conn, principal, drafts, default_source).await?;
+            let valid = prepare(conn, principal, found, drafts, default_source).await?;
             let owners: Vec<Option<Uuid>> =
                 valid.iter().map(|v| Some(v.reporting_unit_id)).collect();
             let auth = match authorize(principal, Subject::Tally, &owners) {

@@ -64,6 +64,24 @@ async fn batches_are_all_or_nothing_and_name_every_bad_row() {
         fields, both,
         "type and validation errors are reported together"
     );
+    // A key beside `items` is named with the bad rows, and a row that is no object is one
+    // error, not one per field it lacks.
+    bad[3] = json!("notanobject");
+    let body = json!({"items": &bad, "source": "script"});
+    let res = app
+        .post("/api/v1/tallies/batch")
+        .bearer(&w.reporter)
+        .json(body)
+        .send()
+        .await;
+    let all = [
+        "source",
+        "items[3]",
+        "items[17].category",
+        "items[4999].count",
+    ];
+    assert_eq!(res.error_fields(), all);
+    bad[3] = items[3].clone();
     bad[17]["category"] = items[17]["category"].clone();
     assert_eq!(batch(&bad).await.error_fields(), ["items[4999].count"]);
     assert_eq!(count_tallies(app).await, 0, "a failed batch leaves nothing");

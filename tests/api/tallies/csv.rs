@@ -92,6 +92,22 @@ async fn csv_errors_name_the_line_and_nothing_is_stored() {
     assert!(fields.contains(&"header[2]".to_string()), "{fields:?}");
     assert!(fields.contains(&"header".to_string()), "{fields:?}");
 
+    // An unknown column does not hide the rows' problems: one answer names them all, and a
+    // line of the wrong length is one error, not one per cell it lacks.
+    let text = format!(
+        "event_id,category,measure,count,tally_date,颜色\n\
+         {e},student,headcount,-5,2014-10-19,red\n\
+         {e},alien,headcount,5,2014-10-19,red\n\
+         {e},student,headcount,5,2014-10-19,red,extra\n",
+        e = w.event
+    );
+    let fields = import(app, &w.reporter, "text/csv", text)
+        .await
+        .error_fields();
+    let all = ["header[5]", "line[2].count", "line[3].category", "line[4]"];
+    assert_eq!(fields, all);
+    assert_eq!(count_tallies(app).await, 0);
+
     let json = import(app, &w.reporter, "application/json", "{}").await;
     json.problem(415);
     let huge = format!(

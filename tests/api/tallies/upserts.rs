@@ -103,6 +103,48 @@ async fn put_upserts_on_the_natural_key_and_keeps_history() {
 }
 
 #[actix_web::test]
+async fn put_with_if_match_replaces_only_the_tally_as_last_read() {
+    let w = week().await;
+    let app = &w.app;
+    let put = |count: i32, if_match: &str| {
+        let body = tally(w.event, "student", count, "2014-10-22");
+        app.put("/api/v1/tallies")
+            .bearer(&w.reporter)
+            .header("If-Match", if_match)
+            .json(body)
+            .send()
+    };
+    // Nothing has this natural key yet: a conditional PUT creates nothing, even with `*`.
+    put(10, "*").await.problem(412);
+    assert_eq!(count_tallies(app).await, 0);
+
+    let created = app
+        .put("/api/v1/tallies")
+        .bearer(&w.reporter)
+        .json(tally(w.event, "student", 10, "2014-10-22"))
+        .send()
+        .await;
+    let first = created.ok(201);
+    let id = first["id"].as_str().unwrap().to_string();
+    let read = app
+        .get(&format!("/api/v1/tallies/{id}"))
+        .bearer(&w.reporter)
+        .send()
+        .await;
+    let etag = read.header("etag").unwrap();
+
+    let replaced = put(11, &etag).await;
+    assert_eq!(replaced.ok(200)["count"], 11);
+    // The tag read before that change is stale now: refused, and nothing changes.
+    put(12, &etag).await.problem(412);
+    assert_eq!(history(app, &id).await, [10, 11]);
+    // `*` replaces whatever is there.
+    assert_eq!(put(13, "*").await.ok(200)["count"], 13);
+    assert_eq!(history(app, &id).await, [10, 11, 13]);
+    assert_eq!(count_tallies(app).await, 1);
+}
+
+#[actix_web::test]
 async fn tally_validation_names_the_fields() {
     let w = week().await;
     let app = &w.app;
