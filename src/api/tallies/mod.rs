@@ -19,7 +19,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::api::crud::{ListRequest, Listed, Resource};
+use crate::api::crud::{ListRequest, Listed, Lock, Resource};
 use crate::api::shared::Lockable;
 use crate::auth::{Principal, Subject, authorize};
 use crate::error::{AppError, AppResult};
@@ -181,7 +181,7 @@ pub async fn put_tally(
         .transaction::<_, AppError, _>(async move |conn| {
             let (auth, valid) = prepare_posted(conn, &principal, body.0).await?;
             if !if_match.is_empty() {
-                let current = Tally::lock_by_key(conn, &valid).await?;
+                let current = Tally::find_by_key(conn, &valid.key(), Lock::ForUpdate).await?;
                 let current = current.ok_or_else(AppError::precondition_failed)?;
                 if_match.check(&current)?;
             }

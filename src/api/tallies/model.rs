@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::crud::Resource;
+use crate::api::crud::{Lock, Resource};
 use crate::api::shared::Removable;
 use crate::auth::Subject;
 use crate::error::AppResult;
@@ -96,23 +96,26 @@ impl Journaled for Tally {
 crate::stored_by_id!(Tally, tallies);
 
 impl Tally {
-    /// The tally with `valid`'s natural key, if any, locked for the rest of the transaction.
-    pub(super) async fn lock_by_key(
+    /// The tally with this natural key, if any (locked for the rest of the transaction when
+    /// `lock` says so).
+    pub(super) async fn find_by_key(
         conn: &mut AsyncPgConnection,
-        valid: &super::ValidTally,
+        key: &super::draft::NaturalKey,
+        lock: Lock,
     ) -> AppResult<Option<Tally>> {
-        let (subject, category, measure, tally_date, reporting_unit) = valid.key();
-        Ok(tallies::table
+        let (subject, category, measure, date, unit) = *key;
+        let query = tallies::table
             .filter(tallies::subject_id.eq(subject))
             .filter(tallies::category.eq(category))
             .filter(tallies::measure.eq(measure))
-            .filter(tallies::tally_date.eq(tally_date))
-            .filter(tallies::reporting_unit_id.eq(reporting_unit))
-            .select(Tally::as_select())
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?)
+            .filter(tallies::tally_date.eq(date))
+            .filter(tallies::reporting_unit_id.eq(unit))
+            .select(Tally::as_select());
+        let found = match lock {
+            Lock::ForUpdate => query.for_update().first(conn).await,
+            Lock::No => query.first(conn).await,
+        };
+        Ok(found.optional()?)
     }
 }
 

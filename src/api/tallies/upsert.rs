@@ -22,11 +22,11 @@ use uuid::Uuid;
 
 use super::draft::{NaturalKey, TallyDraft, ValidTally, prepare};
 use super::model::{Source, Tally};
+use crate::api::crud::Lock;
 use crate::auth::{Authorized, Principal, Subject, authorize};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::json_ok;
 use crate::journal::{self, Entity, Entry, Op};
-use crate::schema::tallies;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -236,7 +236,12 @@ pub async fn upsert(
                 (u.tally, outcome)
             }
             // Created by a concurrent request after our lock, with the same values.
-            None => (find_by_key(conn, &row.key()).await?, Outcome::Unchanged),
+            None => {
+                let unchanged = Tally::find_by_key(conn, &row.key(), Lock::No).await?;
+                let unchanged =
+                    unchanged.ok_or_else(|| AppError::internal("an upserted tally is gone"))?;
+                (unchanged, Outcome::Unchanged)
+            }
         };
         results.push((tally, outcome));
     }
@@ -252,19 +257,6 @@ fn key_of(t: &Tally) -> NaturalKey {
         t.tally_date,
         t.reporting_unit_id,
     )
-}
-
-async fn find_by_key(conn: &mut AsyncPgConnection, key: &NaturalKey) -> AppResult<Tally> {
-    let (subject, category, measure, date, unit) = *key;
-    Ok(tallies::table
-        .filter(tallies::subject_id.eq(subject))
-        .filter(tallies::category.eq(category))
-        .filter(tallies::measure.eq(measure))
-        .filter(tallies::tally_date.eq(date))
-        .filter(tallies::reporting_unit_id.eq(unit))
-        .select(Tally::as_select())
-        .first(conn)
-        .await?)
 }
 
 /// Turns for bulk ingestion (tally batches and CSV imports): one at a time per process (a
