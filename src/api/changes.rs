@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::pagination::validate_limit;
+use crate::http::pagination::{link_next, validate_limit};
 use crate::http::{Cursor, json_ok};
 use crate::journal::Entity;
 use crate::schema::changes;
@@ -174,11 +174,18 @@ pub async fn list(
     let allowed = visible_types(&principal);
     let types = parse_types(query.types.as_deref(), &allowed, "type")?;
     let mut conn = state.conn().await?;
-    let rows = after(&mut conn, since, &types, query.campaign_id, limit).await?;
+    // One more than asked for: whether the next page has something already.
+    let mut rows = after(&mut conn, since, &types, query.campaign_id, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
     let next_cursor = Cursor::by_seq(rows.last().map_or(since, |r| r.seq)).encode();
     let page = ChangePage {
         items: rows.iter().map(Change::from).collect(),
         next_cursor,
     };
-    json_ok(&req, &page)
+    let mut res = json_ok(&req, &page)?;
+    if more {
+        link_next(&mut res, &req, "since", &page.next_cursor)?;
+    }
+    Ok(res)
 }

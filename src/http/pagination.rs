@@ -253,22 +253,29 @@ impl<T: Serialize> Page<T> {
     pub fn respond(&self, req: &HttpRequest) -> AppResult<HttpResponse> {
         let mut res = crate::http::json_ok(req, self)?;
         if let Some(cursor) = &self.next_cursor {
-            let link = format!("<{}>; rel=\"next\"", next_link(req, cursor));
-            let link = header::HeaderValue::try_from(link).map_err(AppError::internal)?;
-            res.headers_mut().insert(header::LINK, link);
+            link_next(&mut res, req, "cursor", cursor)?;
         }
         Ok(res)
     }
 }
 
-/// The request's own path and query with `cursor` replaced.
-fn next_link(req: &HttpRequest, cursor: &str) -> String {
+/// Adds `Link: <...>; rel="next"`: the request's own path and query with `param` (the
+/// cursor's parameter) set to `cursor`.
+pub fn link_next(
+    res: &mut HttpResponse,
+    req: &HttpRequest,
+    param: &str,
+    cursor: &str,
+) -> AppResult<()> {
     let mut pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    pairs.retain(|(k, _)| k != "cursor");
-    pairs.push(("cursor".into(), cursor.into()));
+    pairs.retain(|(k, _)| k != param);
+    pairs.push((param.into(), cursor.into()));
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    format!("{}?{}", req.path(), query)
+    let link = format!("<{}?{}>; rel=\"next\"", req.path(), query);
+    let link = header::HeaderValue::try_from(link).map_err(AppError::internal)?;
+    res.headers_mut().insert(header::LINK, link);
+    Ok(())
 }
 
 #[cfg(test)]

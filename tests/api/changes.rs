@@ -52,6 +52,20 @@ async fn changes_list_upserts_and_deletes_in_order() {
     assert!(items.iter().all(|c| c["id"] == id.to_string()));
     assert_eq!(p["next_cursor"], items[2]["cursor"]);
 
+    // A full page links to the next one, with the same query and `since` moved on; the last
+    // page has no link.
+    let path = format!("/api/v1/changes?since={start}&limit=2");
+    let first = app.get(&path).bearer(&viewer).send().await;
+    let next = format!(
+        "</api/v1/changes?limit=2&since={}>; rel=\"next\"",
+        first.json()["next_cursor"].as_str().unwrap()
+    );
+    assert_eq!(first.header("link"), Some(next));
+    let path = format!("/api/v1/changes?since={start}&limit=3");
+    let whole = app.get(&path).bearer(&viewer).send().await;
+    assert_eq!(whole.json()["items"].as_array().unwrap().len(), 3);
+    assert_eq!(whole.header("link"), None);
+
     // Nothing new: an empty page that keeps the position.
     let again = page(&app, &viewer, p["next_cursor"].as_str()).await;
     assert_eq!(again["items"], json!([]));
