@@ -20,6 +20,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::error::{PROBLEM_JSON, Problem};
 
 mod inputs;
+mod patches;
 
 pub const SPEC_PATH: &str = "/api-docs/openapi.json";
 
@@ -93,6 +94,7 @@ pub fn json() -> &'static str {
             .map(|e| e.as_str())
             .collect();
         inputs::refine(&mut value, &types);
+        patches::add(&mut value);
         let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
         text.push('\n');
         text

@@ -63,9 +63,9 @@ pub struct EventInput {
     #[serde(default)]
     #[schema(example = json!(["低碳生活", "社区教育"]))]
     pub tags: Vec<String>,
-    /// One of the week's highlights (亮点), named in the year's report.
+    /// One of the week's highlights (亮点), named in the year's report (default false). No
+    /// `default` in the schema: openapi-typescript would make the field required.
     #[serde(default)]
-    #[schema(default = false)]
     pub highlight: bool,
 }
 
