@@ -10,7 +10,7 @@ use diesel_async::methods::LoadQuery;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::model::{Category, Measure, Source, TallyInput, plausible_date};
+use super::model::{Category, Measure, NaturalKey, Source, TallyInput, plausible_date};
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::schema::{events, tallies, trainings, units};
@@ -112,8 +112,6 @@ pub struct ValidTally {
     pub source: Source,
     pub note: Option<String>,
 }
-
-pub(super) type NaturalKey = (Uuid, Category, Measure, NaiveDate, Uuid);
 
 impl ValidTally {
     pub fn field(&self, name: &str) -> String {

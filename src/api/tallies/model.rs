@@ -95,12 +95,16 @@ impl Journaled for Tally {
 
 crate::stored_by_id!(Tally, tallies);
 
+/// What names a tally besides its id: (event or training, category, measure, date, reporting
+/// unit).
+pub(super) type NaturalKey = (Uuid, Category, Measure, NaiveDate, Uuid);
+
 impl Tally {
     /// The tally with this natural key, if any (locked for the rest of the transaction when
     /// `lock` says so).
     pub(super) async fn find_by_key(
         conn: &mut AsyncPgConnection,
-        key: &super::draft::NaturalKey,
+        key: &NaturalKey,
         lock: Lock,
     ) -> AppResult<Option<Tally>> {
         let (subject, category, measure, date, unit) = *key;

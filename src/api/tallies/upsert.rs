@@ -20,7 +20,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::draft::{NaturalKey, TallyDraft, ValidTally, prepare};
+use super::draft::{TallyDraft, ValidTally, prepare};
+use super::model::NaturalKey;
 use super::model::{Source, Tally};
 use crate::api::crud::Lock;
 use crate::auth::{Authorized, Principal, Subject, authorize};
