@@ -91,12 +91,14 @@ pub async fn middleware(
         Ok(Some(answer)) => return Ok(req.into_response(answer)),
         Err(e) => return Ok(req.into_response(e.error_response())),
     }
-    // Held until the answer is stored (or the request is dropped).
-    let Some(_running) = req
-        .app_data::<web::Data<KeysInFlight>>()
-        .and_then(|keys| KeysInFlight::enter(keys, &ticket))
-    else {
-        return Ok(req.into_response(in_progress().error_response()));
+    // Held until the answer is stored (or the request is dropped). An app without the set
+    // (none is built so) leaves duplicates to the database.
+    let _running = match req.app_data::<web::Data<KeysInFlight>>() {
+        Some(keys) => match KeysInFlight::enter(keys, &ticket) {
+            Some(running) => Some(running),
+            None => return Ok(req.into_response(in_progress().error_response())),
+        },
+        None => None,
     };
     principal.idempotency = Some(ticket.clone());
     req.extensions_mut().insert(principal);

@@ -6,6 +6,8 @@
 //! not require). Rules across fields ("exactly one of") are left to the merged result, which
 //! the server validates as the input (422).
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value, json};
 
 pub fn add(doc: &mut Value) {
@@ -19,8 +21,7 @@ pub fn add(doc: &mut Value) {
                 continue;
             };
             for media in body["content"].as_object_mut().into_iter().flatten() {
-                media.1["schema"] =
-                    json!({"$ref": format!("#/components/schemas/{}", patch_name(&input))});
+                media.1["schema"] = json!({"$ref": reference(&patch_name(&input))});
             }
             wanted.push(input);
         }
@@ -31,11 +32,25 @@ pub fn add(doc: &mut Value) {
     else {
         return;
     };
-    for input in wanted {
-        if let Some(schema) = schemas.get(&input).and_then(|s| patch_of(&input, s)) {
-            schemas.insert(patch_name(&input), schema);
+    let inputs = schemas.clone();
+    let mut derived = HashSet::new();
+    // In the order the operations name them, then what they refer to.
+    let mut next = 0;
+    while let Some(input) = wanted.get(next).cloned() {
+        next += 1;
+        if !derived.insert(input.clone()) {
+            continue;
+        }
+        if let Some(schema) = inputs.get(&input) {
+            let (patch, nested) = patch_of(&input, schema, &inputs);
+            schemas.insert(patch_name(&input), patch);
+            wanted.extend(nested);
         }
     }
+}
+
+fn reference(schema: &str) -> String {
+    format!("#/components/schemas/{schema}")
 }
 
 /// `EventInput` of a body described as "... merge patch of an EventInput".
@@ -50,17 +65,21 @@ fn patch_name(input: &str) -> String {
     format!("{}Patch", input.trim_end_matches("Input"))
 }
 
-fn patch_of(input: &str, schema: &Value) -> Option<Value> {
+/// The patch schema of `input`, and the object schemas it refers to, whose patches it uses:
+/// a merge patch merges nested objects too (`{"venue": {"address": "..."}}`).
+fn patch_of(input: &str, schema: &Value, schemas: &Map<String, Value>) -> (Value, Vec<String>) {
     let required: Vec<&str> = schema["required"]
         .as_array()
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
+    let mut nested = Vec::new();
     let mut properties = Map::new();
-    for (name, property) in schema["properties"].as_object()? {
+    for (name, property) in schema["properties"].as_object().into_iter().flatten() {
         let mut property = property.clone();
         if let Some(p) = property.as_object_mut() {
             p.remove("default");
         }
+        patch_objects_in(&mut property, schemas, &mut nested);
         if !required.contains(&name.as_str()) {
             property = nullable(property);
         }
@@ -79,7 +98,35 @@ fn patch_of(input: &str, schema: &Value) -> Option<Value> {
     if let Some(additional) = schema.get("additionalProperties") {
         patch["additionalProperties"] = additional.clone();
     }
-    Some(patch)
+    (patch, nested)
+}
+
+/// Points every reference to an object schema in `value` at that object's patch.
+fn patch_objects_in(value: &mut Value, schemas: &Map<String, Value>, nested: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            let target = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .filter(|name| {
+                    schemas
+                        .get(*name)
+                        .is_some_and(|s| s.get("properties").is_some())
+                })
+                .map(str::to_owned);
+            if let Some(name) = target {
+                map.insert("$ref".into(), json!(reference(&patch_name(&name))));
+                nested.push(name);
+            }
+            map.values_mut()
+                .for_each(|v| patch_objects_in(v, schemas, nested));
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| patch_objects_in(v, schemas, nested)),
+        _ => {}
+    }
 }
 
 /// `property`, also admitting null.
@@ -155,11 +202,16 @@ mod tests {
                 "kind": {"$ref": "#/components/schemas/Kind"},
                 "flag": {"type": "boolean", "default": false},
                 "note": {"type": ["string", "null"]},
+                "place": {"oneOf": [{"$ref": "#/components/schemas/Place"}, {"type": "null"}]},
             },
             "oneOf": [{"required": ["name"]}],
             "additionalProperties": false,
         });
-        let patch = patch_of("ThingInput", &input).unwrap();
+        let schemas = json!({
+            "Kind": {"type": "string", "enum": ["a", "b"]},
+            "Place": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
+        });
+        let (patch, nested) = patch_of("ThingInput", &input, schemas.as_object().unwrap());
         assert_eq!(
             patch["properties"]["name"],
             json!({"type": "string", "minLength": 1})
@@ -176,6 +228,12 @@ mod tests {
             patch["properties"]["note"],
             json!({"type": ["string", "null"]})
         );
+        // A nested object is patched by its own patch (a merge patch merges it too).
+        assert_eq!(
+            patch["properties"]["place"],
+            json!({"oneOf": [{"$ref": "#/components/schemas/PlacePatch"}, {"type": "null"}]})
+        );
+        assert_eq!(nested, ["Place"]);
         assert!(patch.get("required").is_none() && patch.get("oneOf").is_none());
         assert_eq!(patch["additionalProperties"], false);
     }

@@ -29,7 +29,7 @@ pub struct BatchInput {
     /// 1 to 5,000 tallies, all applied or none. Every bad item and field is reported in one
     /// answer (`items[3].count`).
     #[schema(value_type = Vec<TallyInput>, min_items = 1, max_items = 5000)]
-    pub items: Vec<Value>,
+    pub items: Option<Vec<Value>>,
     /// Keys beside `items`, which are refused (with every bad item, in the same answer).
     #[schema(ignore)]
     pub unknown: Vec<String>,
@@ -54,26 +54,28 @@ pub async fn batch(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let body: BatchInput = read_json(&req, payload.into_inner()).await?;
-    if body.items.is_empty() {
-        return Err(AppError::invalid_field(
-            "items",
-            "must hold at least one tally",
-        ));
-    }
-    let drafts: Vec<TallyDraft> = body
-        .items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| read_item(format!("items[{i}]"), item))
-        .collect();
-    let unknown = body
+    let mut found: Vec<FieldError> = body
         .unknown
         .into_iter()
         .map(|key| FieldError::new(key, "unknown field"))
         .collect();
-    ingest
-        .apply(&req, unknown, drafts, Source::Script, &[])
-        .await
+    let items = match body.items {
+        Some(items) if !items.is_empty() => items,
+        missing_or_empty => {
+            let message = match missing_or_empty {
+                None => "is required",
+                Some(_) => "must hold at least one tally",
+            };
+            found.push(FieldError::new("items", message));
+            return Err(AppError::validation(found));
+        }
+    };
+    let drafts: Vec<TallyDraft> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| read_item(format!("items[{i}]"), item))
+        .collect();
+    ingest.apply(&req, found, drafts, Source::Script, &[]).await
 }
 
 /// The fields of a tally, as clients name them.
@@ -238,7 +240,7 @@ impl<'de> Visitor<'de> for BatchVisitor {
                 items = Some(map.next_value_seed(BoundedItems)?);
             }
         }
-        let items = items.ok_or_else(|| de::Error::missing_field("items"))?;
+        // A missing `items` is named beside the unknown keys (a typo like `item`).
         Ok(BatchInput { items, unknown })
     }
 }

@@ -3,7 +3,7 @@
 //! may be field names or their Chinese labels, and errors name the CSV line.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::NaiveDate;
@@ -232,11 +232,12 @@ async fn parse(conn: &mut AsyncPgConnection, text: &str) -> AppResult<ParsedFile
 /// 422 at once (every row would lack it).
 fn read_header(headers: &csv::StringRecord) -> AppResult<(Vec<Option<Column>>, Vec<FieldError>)> {
     let mut columns: Vec<Option<Column>> = Vec::new();
+    let mut seen: HashSet<Column> = HashSet::new();
     let mut checks = Checks::new();
     for (i, name) in headers.iter().enumerate() {
         let key = name.trim_start_matches('\u{feff}').trim().to_lowercase();
         let column = match HEADERS.iter().find(|(h, _)| *h == key) {
-            Some((_, col)) if columns.contains(&Some(*col)) => {
+            Some((_, col)) if !seen.insert(*col) => {
                 let message = format!("column `{name}` appears twice");
                 checks.fail(&format!("header[{i}]"), message);
                 None
@@ -257,11 +258,11 @@ fn read_header(headers: &csv::StringRecord) -> AppResult<(Vec<Option<Column>>, V
         (Column::Count, "count/人数"),
         (Column::TallyDate, "tally_date/日期"),
     ] {
-        if !columns.contains(&Some(required)) {
+        if !seen.contains(&required) {
             checks.fail("header", format!("column {label} is required"));
         }
     }
-    if !columns.contains(&Some(Column::EventId)) && !columns.contains(&Some(Column::TrainingId)) {
+    if !seen.contains(&Column::EventId) && !seen.contains(&Column::TrainingId) {
         checks.fail(
             "header",
             "an event_id/活动 or training_id/培训 column is required",

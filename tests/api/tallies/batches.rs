@@ -81,6 +81,14 @@ async fn batches_are_all_or_nothing_and_name_every_bad_row() {
         "items[4999].count",
     ];
     assert_eq!(res.error_fields(), all);
+    // A misspelt `items` is named beside the missing one.
+    let res = app
+        .post("/api/v1/tallies/batch")
+        .bearer(&w.reporter)
+        .json(json!({"item": &bad[..2]}))
+        .send()
+        .await;
+    assert_eq!(res.error_fields(), ["item", "items"]);
     bad[3] = items[3].clone();
     bad[17]["category"] = items[17]["category"].clone();
     assert_eq!(batch(&bad).await.error_fields(), ["items[4999].count"]);
