@@ -91,14 +91,9 @@ pub async fn middleware(
         Ok(Some(answer)) => return Ok(req.into_response(answer)),
         Err(e) => return Ok(req.into_response(e.error_response())),
     }
-    // Held until the answer is stored (or the request is dropped). An app without the set
-    // (none is built so) leaves duplicates to the database.
-    let _running = match req.app_data::<web::Data<KeysInFlight>>() {
-        Some(keys) => match KeysInFlight::enter(keys, &ticket) {
-            Some(running) => Some(running),
-            None => return Ok(req.into_response(in_progress().error_response())),
-        },
-        None => None,
+    // Held until the answer is stored (or the request is dropped).
+    let Ok(_running) = KeysInFlight::enter(req.app_data(), &ticket) else {
+        return Ok(req.into_response(in_progress().error_response()));
     };
     principal.idempotency = Some(ticket.clone());
     req.extensions_mut().insert(principal);
@@ -151,14 +146,19 @@ pub async fn middleware(
 pub struct KeysInFlight(Mutex<HashSet<(String, String)>>);
 
 impl KeysInFlight {
-    /// Marks the ticket's key as running, unless it already is.
-    fn enter(keys: &web::Data<Self>, ticket: &Ticket) -> Option<Running> {
+    /// Marks the ticket's key as running; `Err` when it already is. An app without the set
+    /// (none is built so) leaves duplicates to the database.
+    fn enter(keys: Option<&web::Data<Self>>, ticket: &Ticket) -> Result<Option<Running>, ()> {
+        let Some(keys) = keys else { return Ok(None) };
         let id = (ticket.scope.clone(), ticket.key.clone());
         let mut running = keys.0.lock().unwrap_or_else(PoisonError::into_inner);
-        running.insert(id.clone()).then(|| Running {
+        if !running.insert(id.clone()) {
+            return Err(());
+        }
+        Ok(Some(Running {
             keys: keys.clone(),
             id,
-        })
+        }))
     }
 }
 
