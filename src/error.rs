@@ -240,6 +240,15 @@ impl AppError {
         self
     }
 
+    /// Puts `first` before the field errors (a request's own problems before its rows').
+    pub fn after(mut self, mut first: Vec<FieldError>) -> Self {
+        let truncated = self.0.errors_truncated;
+        first.append(&mut self.0.errors);
+        self.set_errors(first);
+        self.0.errors_truncated |= truncated;
+        self
+    }
+
     fn set_errors(&mut self, mut errors: Vec<FieldError>) {
         self.0.errors_truncated = errors.len() > MAX_FIELD_ERRORS;
         errors.truncate(MAX_FIELD_ERRORS);

@@ -3,7 +3,9 @@
 //! key row exists exactly when its write committed. The HTTP side (looking keys up, storing
 //! and replaying answers) is `crate::middleware::idempotency`.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{Duration, Utc};
 use diesel::dsl::Eq;
@@ -121,4 +123,34 @@ pub async fn purge_expired(conn: &mut AsyncPgConnection) -> AppResult<usize> {
     )
     .execute(conn)
     .await?)
+}
+
+/// The keys (with their credentials' scope) of the requests this process is running: a
+/// duplicate of one is refused at once rather than queued behind it.
+#[derive(Debug, Default)]
+pub struct KeysInFlight(Arc<Mutex<HashSet<(String, String)>>>);
+
+impl KeysInFlight {
+    /// Marks the ticket's key as running, unless it already is.
+    pub fn enter(&self, ticket: &Ticket) -> Option<Running> {
+        let id = (ticket.scope.clone(), ticket.key.clone());
+        let mut running = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        running.insert(id.clone()).then(|| Running {
+            keys: self.0.clone(),
+            id,
+        })
+    }
+}
+
+/// A key marked running; unmarked when dropped.
+pub struct Running {
+    keys: Arc<Mutex<HashSet<(String, String)>>>,
+    id: (String, String),
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.remove(&self.id);
+    }
 }

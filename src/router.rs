@@ -18,7 +18,6 @@ use crate::api::tallies::BulkIngest;
 use crate::error::AppError;
 use crate::http::extractor_errors;
 use crate::metrics::Metrics;
-use crate::middleware::idempotency::KeysInFlight;
 use crate::middleware::rate_limit::RateLimits;
 use crate::middleware::route_info::RouteTable;
 use crate::middleware::{idempotency, locale, metrics, rate_limit, request_id};
@@ -36,7 +35,6 @@ pub struct AppData {
     pub reports: web::Data<ReportCache>,
     pub feeds: web::Data<FeedCache>,
     pub bulk_ingest: web::Data<BulkIngest>,
-    pub keys_in_flight: web::Data<KeysInFlight>,
 }
 
 impl AppData {
@@ -53,7 +51,6 @@ impl AppData {
             reports: web::Data::new(ReportCache::default()),
             feeds: web::Data::new(FeedCache::new(config.pool_size)),
             bulk_ingest: web::Data::new(BulkIngest::default()),
-            keys_in_flight: web::Data::new(KeysInFlight::default()),
             state: web::Data::new(state),
         }
     }
@@ -81,7 +78,6 @@ pub fn build_app(
         .app_data(data.reports)
         .app_data(data.feeds)
         .app_data(data.bulk_ingest)
-        .app_data(data.keys_in_flight)
         .app_data(routes())
         .app_data(extractor_errors::query_config())
         .app_data(extractor_errors::path_config())

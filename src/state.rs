@@ -9,6 +9,7 @@ use crate::change_signal::ChangeSignal;
 use crate::config::Config;
 use crate::db::{DbConn, DbPool, Lanes, ReadinessProbe};
 use crate::error::AppResult;
+use crate::idempotency::KeysInFlight;
 use crate::metrics::Metrics;
 use crate::replica::ReadRouting;
 
@@ -26,6 +27,8 @@ pub struct AppState {
     pub readiness: ReadinessProbe,
     /// The read replica, if any, and whether the current request may use it.
     pub reads: Arc<ReadRouting>,
+    /// Idempotency keys whose request is running in this process.
+    pub keys_in_flight: KeysInFlight,
 }
 
 impl AppState {
@@ -37,6 +40,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new().map_err(|e| e.to_string())?),
             change_signal: Arc::default(),
             readiness: ReadinessProbe::default(),
+            keys_in_flight: KeysInFlight::default(),
             reads: Arc::new(ReadRouting::new(
                 config.database_read_url.as_deref(),
                 config.pool_size,

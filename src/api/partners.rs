@@ -117,10 +117,7 @@ async fn find(
         .filter(campaign_partners::campaign_id.eq(campaign_id))
         .filter(campaign_partners::unit_id.eq(unit_id))
         .select((PartnerRow::as_select(), units::name));
-    let found: Option<(PartnerRow, String)> = match lock {
-        Lock::ForUpdate => query.for_update().first(conn).await.optional()?,
-        Lock::No => query.first(conn).await.optional()?,
-    };
+    let found: Option<(PartnerRow, String)> = crate::first_row!(optional query, conn, lock);
     Ok(found.map(|(row, name)| Partner::new(row, name)))
 }
 
@@ -242,11 +239,7 @@ pub async fn set(
         .optional()?;
     unit_exists.ok_or_else(AppError::not_found)?;
     let before = find(conn, campaign_id, unit_id, Lock::ForUpdate).await?;
-    match &before {
-        Some(b) => if_match.check(b)?,
-        None if !if_match.is_empty() => return Err(AppError::precondition_failed()),
-        None => {}
-    }
+    if_match.check_found(before.as_ref())?;
     if let Some(b) = &before
         && b.role == input.role
         && b.lead == input.lead

@@ -150,6 +150,16 @@ impl IfMatch {
         self.0.is_none()
     }
 
+    /// [`Self::check`] against a row that may not exist (a write that creates or replaces).
+    pub fn check_found<T: Serialize>(&self, current: Option<&T>) -> AppResult<()> {
+        match current {
+            Some(current) => self.check(current),
+            // RFC 9110 13.1.1: no current representation matches no tag, not even `*`.
+            None if !self.is_empty() => Err(AppError::precondition_failed()),
+            None => Ok(()),
+        }
+    }
+
     /// Checks the precondition against the representation the client would have read:
     /// 412 unless one of the listed tags (strong comparison) or `*` matches.
     pub fn check<T: Serialize>(&self, current: &T) -> AppResult<()> {

@@ -8,7 +8,8 @@
 //! stores the answer on the row; the same key and body from the same token then replays it
 //! (`Idempotent-Replayed: true`), another body is a 422, and a duplicate that arrives while
 //! the first has committed but not yet stored its answer is a 409. So is a duplicate that
-//! arrives while the first is still running in this process ([`KeysInFlight`]): it is refused
+//! arrives while the first is still running in this process
+//! ([`KeysInFlight`](crate::idempotency::KeysInFlight)): it is refused
 //! at once rather than queued behind it. A duplicate sent to another process meanwhile waits
 //! on the key's row inside its own transaction, fails once the first commits, and is answered
 //! from the first one's row.
@@ -16,8 +17,7 @@
 //! Requests that wrote nothing but were refused (a 4xx other than 401/409/429) are stored too,
 //! after the fact: the same request would be refused the same way. Keys live 24 hours.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -92,7 +92,7 @@ pub async fn middleware(
         Err(e) => return Ok(req.into_response(e.error_response())),
     }
     // Held until the answer is stored (or the request is dropped).
-    let Ok(_running) = KeysInFlight::enter(req.app_data(), &ticket) else {
+    let Some(_running) = state.keys_in_flight.enter(&ticket) else {
         return Ok(req.into_response(in_progress().error_response()));
     };
     principal.idempotency = Some(ticket.clone());
@@ -139,40 +139,6 @@ pub async fn middleware(
         req,
         head.set_body(BoxBody::new(bytes)),
     ))
-}
-
-/// The keys (with their credentials' scope) of the requests this process is running.
-#[derive(Debug, Default)]
-pub struct KeysInFlight(Mutex<HashSet<(String, String)>>);
-
-impl KeysInFlight {
-    /// Marks the ticket's key as running; `Err` when it already is. An app without the set
-    /// (none is built so) leaves duplicates to the database.
-    fn enter(keys: Option<&web::Data<Self>>, ticket: &Ticket) -> Result<Option<Running>, ()> {
-        let Some(keys) = keys else { return Ok(None) };
-        let id = (ticket.scope.clone(), ticket.key.clone());
-        let mut running = keys.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if !running.insert(id.clone()) {
-            return Err(());
-        }
-        Ok(Some(Running {
-            keys: keys.clone(),
-            id,
-        }))
-    }
-}
-
-/// A key marked running; unmarked when dropped.
-struct Running {
-    keys: web::Data<KeysInFlight>,
-    id: (String, String),
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let mut keys = self.keys.0.lock().unwrap_or_else(PoisonError::into_inner);
-        keys.remove(&self.id);
-    }
 }
 
 fn is_sane(key: &str) -> bool {

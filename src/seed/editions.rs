@@ -383,14 +383,7 @@ impl Generator<'_> {
                 times,
             );
         }
-        let valid = tallies::prepare(
-            self.conn,
-            self.auth.actor(),
-            Vec::new(),
-            drafts,
-            Source::Import,
-        )
-        .await?;
+        let valid = tallies::prepare(self.conn, self.auth.actor(), drafts, Source::Import).await?;
         tallies::upsert(self.conn, self.auth, valid).await?;
         Ok(())
     }

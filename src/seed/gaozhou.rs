@@ -369,8 +369,7 @@ impl Loader {
                 },
             ));
         }
-        let valid =
-            tallies::prepare(conn, self.auth.actor(), Vec::new(), rows, Source::Import).await?;
+        let valid = tallies::prepare(conn, self.auth.actor(), rows, Source::Import).await?;
         let outcomes = tallies::upsert(conn, &self.auth, valid).await?;
         self.added += outcomes
             .iter()

@@ -60,9 +60,18 @@ macro_rules! campaign_page {
 
 /// The one way to read a row by a query that finds at most one: `first_row!(query, conn,
 /// lock)` reads it, locked for the rest of the transaction when `lock` is
-/// [`Lock::ForUpdate`](crate::api::crud::Lock).
+/// [`Lock::ForUpdate`](crate::api::crud::Lock); `first_row!(optional query, conn, lock)` reads
+/// it if it is there.
 #[macro_export]
 macro_rules! first_row {
+    (optional $query:ident, $conn:ident, $lock:expr) => {
+        match $lock {
+            $crate::api::crud::Lock::ForUpdate => {
+                $query.for_update().first($conn).await.optional()?
+            }
+            $crate::api::crud::Lock::No => $query.first($conn).await.optional()?,
+        }
+    };
     ($query:ident, $conn:ident, $lock:expr) => {
         match $lock {
             $crate::api::crud::Lock::ForUpdate => $query.for_update().first($conn).await?,

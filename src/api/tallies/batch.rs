@@ -54,21 +54,15 @@ pub async fn batch(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let body: BatchInput = read_json(&req, payload.into_inner()).await?;
-    let mut found: Vec<FieldError> = body
+    let found: Vec<FieldError> = body
         .unknown
         .into_iter()
         .map(|key| FieldError::new(key, "unknown field"))
         .collect();
     let items = match body.items {
         Some(items) if !items.is_empty() => items,
-        missing_or_empty => {
-            let message = match missing_or_empty {
-                None => "is required",
-                Some(_) => "must hold at least one tally",
-            };
-            found.push(FieldError::new("items", message));
-            return Err(AppError::validation(found));
-        }
+        None => return Err(refused(found, "is required")),
+        Some(_) => return Err(refused(found, "must hold at least one tally")),
     };
     let drafts: Vec<TallyDraft> = items
         .into_iter()
@@ -76,6 +70,12 @@ pub async fn batch(
         .map(|(i, item)| read_item(format!("items[{i}]"), item))
         .collect();
     ingest.apply(&req, found, drafts, Source::Script, &[]).await
+}
+
+/// The body's own problems, with what is wrong with `items`.
+fn refused(mut found: Vec<FieldError>, items: &str) -> AppError {
+    found.push(FieldError::new("items", items));
+    AppError::validation(found)
 }
 
 /// The fields of a tally, as clients name them.

@@ -225,22 +225,19 @@ where
 
 /// Validates tallies in bulk: what could not be read, shape, references (one query per
 /// table), the campaign agreeing with the event or training, and no natural key twice.
-/// Reports every bad row and field at once (up to the cap of a problem's `errors`), after
-/// `found`: the problems of the request beside its rows.
+/// Reports every bad row and field at once (up to the cap of a problem's `errors`).
 ///
 /// On success there is exactly one valid tally per draft, in input order: nothing is
 /// dropped silently.
 pub async fn prepare(
     conn: &mut AsyncPgConnection,
     principal: &Principal,
-    found: Vec<FieldError>,
     drafts: Vec<TallyDraft>,
     default_source: Source,
 ) -> AppResult<Vec<ValidTally>> {
     let input_len = drafts.len();
     let refs = References::load(conn, &drafts).await?;
     let mut c = Checks::new();
-    c.extend(found);
     let mut seen: HashMap<NaturalKey, String> = HashMap::new();
     let mut valid = Vec::with_capacity(drafts.len());
     for t in drafts {

@@ -182,8 +182,7 @@ pub async fn put_tally(
             let (auth, valid) = prepare_posted(conn, &principal, body.0).await?;
             if !if_match.is_empty() {
                 let current = Tally::find_by_key(conn, &valid.key(), Lock::ForUpdate).await?;
-                let current = current.ok_or_else(AppError::precondition_failed)?;
-                if_match.check(&current)?;
+                if_match.check_found(current.as_ref())?;
             }
             let mut results = upsert(conn, &auth, vec![valid]).await?;
             Ok(results.remove(0))
@@ -309,7 +308,7 @@ async fn prepare_one(
         Subject::Tally,
         &[draft.reporting_unit_id.or(principal.unit_id)],
     )?;
-    let mut prepared = prepare(conn, principal, Vec::new(), vec![draft], default_source).await?;
+    let mut prepared = prepare(conn, principal, vec![draft], default_source).await?;
     let valid = prepared.remove(0);
     let auth = authorize(principal, Subject::Tally, &[Some(valid.reporting_unit_id)])?;
     Ok((auth, valid))

@@ -115,11 +115,7 @@ impl Tally {
             .filter(tallies::tally_date.eq(date))
             .filter(tallies::reporting_unit_id.eq(unit))
             .select(Tally::as_select());
-        let found = match lock {
-            Lock::ForUpdate => query.for_update().first(conn).await,
-            Lock::No => query.first(conn).await,
-        };
-        Ok(found.optional()?)
+        Ok(crate::first_row!(optional query, conn, lock))
     }
 }
 

@@ -319,6 +319,22 @@ impl Ingest {
     }
 }
 
+/// The request's own problems (`found`: an unknown key, a CSV column) refuse it, named before
+/// every bad row's.
+fn refused_with(
+    found: Vec<FieldError>,
+    checked: AppResult<Vec<ValidTally>>,
+) -> AppResult<Vec<ValidTally>> {
+    match checked {
+        _ if found.is_empty() => checked,
+        Ok(_) => Err(AppError::validation(found)),
+        Err(e) if e.status() == actix_web::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            Err(e.after(found))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Validates, authorizes (every row) and upserts, in one transaction.
 async fn apply_many(
     state: &AppState,
@@ -336,7 +352,10 @@ async fn apply_many(
     let mut conn = state.conn().await?;
     let outcomes = conn
         .transaction::<_, AppError, _>(async move |conn| {
-            let valid = prepare(conn, principal, found, drafts, default_source).await?;
+            let valid = refused_with(
+                found,
+                prepare(conn, principal, drafts, default_source).await,
+            )?;
             let owners: Vec<Option<Uuid>> =
                 valid.iter().map(|v| Some(v.reporting_unit_id)).collect();
             let auth = match authorize(principal, Subject::Tally, &owners) {
